@@ -5,4 +5,6 @@
 //! embedded by the TextReID dual encoder ([`model`]), and compared, ranked and
 //! re-ranked ([`eval`]). [`checkpoint`] reads and converts official checkpoints.
 pub mod device;
+pub mod eval;
 pub mod model;
+pub mod text;

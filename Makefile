@@ -1,0 +1,56 @@
+# Lookout — build, test and run. Every target installs what it is missing first
+# (Debian packages, the libtorch wheel from PyPI) and is quick when all is there.
+SHELL := /bin/bash
+DEPS_DIR := .deps
+PY_DIR := $(DEPS_DIR)/python
+TORCH_VERSION := 2.11.0
+# A CPU-only Rust binary needs only these three wheels (~545 MB) of the torch set;
+# numpy serves the NumPy side of the re-ranking benchmark.
+PIP_PACKAGES := torch==$(TORCH_VERSION) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85 numpy==2.4.6
+APT_PACKAGES := pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
+	libgstrtspserver-1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+TORCH_STAMP := $(PY_DIR)/.torch-$(TORCH_VERSION)
+APT_STAMP := $(DEPS_DIR)/.apt-done
+
+.PHONY: all deps build test bench lint fmt clean-deps
+
+all: build
+
+$(APT_STAMP):
+	@mkdir -p $(DEPS_DIR)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(TORCH_STAMP):
+	@mkdir -p $(PY_DIR)
+	@echo "installing libtorch $(TORCH_VERSION) (PyPI wheel) into $(PY_DIR)"
+	python3 -m pip install -q --disable-pip-version-check --no-deps --target $(PY_DIR) $(PIP_PACKAGES)
+	@touch $@
+
+deps: $(APT_STAMP) $(TORCH_STAMP)
+
+build: deps
+	cargo build
+
+# Every test: unit, integration (real libtorch, the reference parity fixture), CLI.
+test: deps
+	cargo test 2>&1 | tee $(DEPS_DIR)/test.log; exit $${PIPESTATUS[0]}
+
+bench: deps
+	cargo bench --bench model_bench
+
+lint: deps
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt:
+	cargo fmt
+
+clean-deps:
+	rm -rf $(DEPS_DIR)

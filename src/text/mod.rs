@@ -1,0 +1,4 @@
+//! Text front end: an operator's sentence into the word ids the text encoder takes.
+pub mod tokenizer;
+
+pub use tokenizer::{Tokenized, TokenizerError, UnknownWords, Vocabulary};
