@@ -5,6 +5,8 @@
 //! embedded by the TextReID dual encoder ([`model`]), and compared, ranked and
 //! re-ranked ([`eval`]). [`checkpoint`] reads and converts official checkpoints.
 pub mod device;
+pub mod checkpoint;
 pub mod eval;
 pub mod model;
+pub mod preprocess;
 pub mod text;

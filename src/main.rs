@@ -1,1 +1,12 @@
-fn main() {}
+//! The `lookout` command: one binary, one subcommand per job.
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    match cli::run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -46,6 +46,9 @@ pub struct WeightMap {
     tensors: HashMap<String, Tensor>,
     metadata: BTreeMap<String, String>,
     source_name: String,
+    /// When set, every requested key is made up (random, deterministic per key) on
+    /// `device`: for benchmarks of model sizes whose weights cannot be had here.
+    synthetic: Option<Device>,
 }
 
 pub(crate) fn kind_of(dtype: Dtype) -> Option<Kind> {
@@ -132,7 +135,34 @@ impl WeightMap {
             tensors,
             metadata,
             source_name: source_name.to_string(),
+            synthetic: None,
         })
+    }
+
+    /// A map that invents every tensor asked for: scaled Gaussian weights (1/sqrt(fan-in)),
+    /// unit BatchNorm statistics. Only for speed measurements and shape tests; such a
+    /// model computes nothing meaningful.
+    pub fn synthetic(device: Device) -> Self {
+        Self {
+            tensors: HashMap::new(),
+            metadata: BTreeMap::new(),
+            source_name: "synthetic weights".to_string(),
+            synthetic: Some(device),
+        }
+    }
+
+    fn invent(key: &str, shape: &[i64], device: Device) -> Tensor {
+        let opts = (Kind::Float, device);
+        if key.ends_with("running_var") || (key.contains(".bn") && key.ends_with(".weight")) || key.contains("downsample.1.weight") {
+            return Tensor::ones(shape, opts);
+        }
+        if key.ends_with("running_mean") || key.ends_with(".bias") {
+            return Tensor::zeros(shape, opts);
+        }
+        let seed = key.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211));
+        tch::manual_seed((seed >> 1) as i64);
+        let fan_in: i64 = shape.iter().skip(1).product::<i64>().max(1);
+        Tensor::randn(shape, opts) / (fan_in as f64).sqrt()
     }
 
     /// Builds a map from tensors already in memory (used by conversions and tests).
@@ -145,6 +175,7 @@ impl WeightMap {
             tensors,
             metadata,
             source_name: source_name.to_string(),
+            synthetic: None,
         }
     }
 
@@ -171,6 +202,9 @@ impl WeightMap {
 
     /// The tensor `key`, which must have exactly `expected` as its shape.
     pub fn get(&self, key: &str, expected: &[i64]) -> Result<Tensor, WeightsError> {
+        if let Some(device) = self.synthetic {
+            return Ok(Self::invent(key, expected, device));
+        }
         let tensor = self.tensors.get(key).ok_or_else(|| WeightsError::Missing {
             key: key.to_string(),
             expected: expected.to_vec(),

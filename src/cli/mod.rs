@@ -1,0 +1,34 @@
+//! Command-line parsing and dispatch. Each subcommand lives in its own module and turns
+//! library errors into messages with context; nothing here computes anything itself.
+mod convert;
+mod embed;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "lookout", version, about = "Find people in camera footage from a written description")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Embed sentences (or word ids) with a model's text encoder; prints JSON.
+    EmbedText(embed::EmbedTextArgs),
+    /// Embed person crops (JPEG/PNG) with a model's visual encoder; prints JSON.
+    EmbedImage(embed::EmbedImageArgs),
+    /// Show a model's resolved configuration and files; prints JSON.
+    ModelInfo(embed::ModelInfoArgs),
+    /// Convert an official TextReID `.pth` checkpoint into Lookout's safetensors weights.
+    ConvertCheckpoint(convert::ConvertArgs),
+}
+
+pub fn run() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::EmbedText(args) => embed::embed_text(args),
+        Command::EmbedImage(args) => embed::embed_image(args),
+        Command::ModelInfo(args) => embed::model_info(args),
+        Command::ConvertCheckpoint(args) => convert::convert(args),
+    }
+}
