@@ -52,7 +52,11 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let device = match args.iter().position(|a| a == "--device") {
-        Some(i) => args.get(i + 1).map(|s| s.parse::<DeviceChoice>()).transpose()?.unwrap_or_default(),
+        Some(i) => args
+            .get(i + 1)
+            .map(|s| s.parse::<DeviceChoice>())
+            .transpose()?
+            .unwrap_or_default(),
         None => DeviceChoice::Cpu,
     }
     .resolve()?;
@@ -68,13 +72,20 @@ fn main() -> anyhow::Result<()> {
     for batch in [1i64, 16] {
         let images = Tensor::randn([batch, 3, 384, 128], (Kind::Float, device));
         let times = time_repeated(if quick { 1 } else { 3 }, budget, || {
-            let _ = model.embed_images(&images, batch as usize).map(|e| e.sum(Kind::Float));
+            let _ = model
+                .embed_images(&images, batch as usize)
+                .map(|e| e.sum(Kind::Float));
             sync(device);
         });
         let per_batch = median(&times);
         rows.push(Row {
             what: format!("image encoder RN50, batch {batch} ({:?})", device),
-            value: format!("{:.2} crops/s ({:.1} ms/batch, {} runs)", batch as f64 / per_batch, per_batch * 1e3, times.len()),
+            value: format!(
+                "{:.2} crops/s ({:.1} ms/batch, {} runs)",
+                batch as f64 / per_batch,
+                per_batch * 1e3,
+                times.len()
+            ),
         });
     }
     let sentence: Vec<i64> = (0..20).map(|i| 1 + (i * 457) % 9408).collect();
@@ -84,17 +95,30 @@ fn main() -> anyhow::Result<()> {
     });
     rows.push(Row {
         what: format!("text encoder, 20-word sentence ({device:?})"),
-        value: format!("median {:.2} ms, p90 {:.2} ms ({} runs)", median(&times) * 1e3, times[times.len() * 9 / 10] * 1e3, times.len()),
+        value: format!(
+            "median {:.2} ms, p90 {:.2} ms ({} runs)",
+            median(&times) * 1e3,
+            times[times.len() * 9 / 10] * 1e3,
+            times.len()
+        ),
     });
 
     // Rank + re-rank, CUHK-PEDES test size, on embeddings that cluster by identity.
     let (n_img, n_txt, dim) = (3074i64, 6156i64, 256i64);
     let image_pid: Vec<i64> = (0..n_img).map(|i| i / 3).collect();
-    let text_pid: Vec<i64> = (0..n_txt).map(|i| image_pid[(i / 2).min(n_img - 1) as usize]).collect();
+    let text_pid: Vec<i64> = (0..n_txt)
+        .map(|i| image_pid[(i / 2).min(n_img - 1) as usize])
+        .collect();
     let centres = Tensor::randn([n_img / 3 + 1, dim], (Kind::Float, Device::Cpu));
     let pid_t = |p: &[i64]| Tensor::from_slice(p);
-    let images = l2_normalize(&(centres.index_select(0, &pid_t(&image_pid)) + Tensor::randn([n_img, dim], (Kind::Float, Device::Cpu)) * 0.9));
-    let texts = l2_normalize(&(centres.index_select(0, &pid_t(&text_pid)) + Tensor::randn([n_txt, dim], (Kind::Float, Device::Cpu)) * 0.9));
+    let images = l2_normalize(
+        &(centres.index_select(0, &pid_t(&image_pid))
+            + Tensor::randn([n_img, dim], (Kind::Float, Device::Cpu)) * 0.9),
+    );
+    let texts = l2_normalize(
+        &(centres.index_select(0, &pid_t(&text_pid))
+            + Tensor::randn([n_txt, dim], (Kind::Float, Device::Cpu)) * 0.9),
+    );
     let dir = std::env::temp_dir().join(format!("lookout-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     images.write_npy(dir.join("images.npy"))?;
@@ -105,13 +129,21 @@ fn main() -> anyhow::Result<()> {
     let params = RerankParams::default();
     let mut result = None;
     let times = time_repeated(if quick { 1 } else { 3 }, budget, || {
-        let sim = Vec::<f32>::try_from(&texts.matmul(&images.tr()).flatten(0, 1)).unwrap_or_default();
-        let gram = Vec::<f32>::try_from(&images.matmul(&images.tr()).flatten(0, 1)).unwrap_or_default();
+        let sim =
+            Vec::<f32>::try_from(&texts.matmul(&images.tr()).flatten(0, 1)).unwrap_or_default();
+        let gram =
+            Vec::<f32>::try_from(&images.matmul(&images.tr()).flatten(0, 1)).unwrap_or_default();
         let qg = MatrixView::new(n_txt as usize, n_img as usize, &sim).expect("shape");
         let gg = MatrixView::new(n_img as usize, n_img as usize, &gram).expect("shape");
         let plain = rank(&qg, &text_pid, &image_pid, &[1, 5, 10]).expect("rank");
         let re = rerank_matrix(&qg, &gg, &params).expect("rerank");
-        let re = rank(&MatrixView::new(n_txt as usize, n_img as usize, &re).expect("shape"), &text_pid, &image_pid, &[1, 5, 10]).expect("rank");
+        let re = rank(
+            &MatrixView::new(n_txt as usize, n_img as usize, &re).expect("shape"),
+            &text_pid,
+            &image_pid,
+            &[1, 5, 10],
+        )
+        .expect("rank");
         result = Some((plain, re));
     });
     let rust_s = median(&times);

@@ -53,7 +53,10 @@ impl DeviceChoice {
             Self::Auto if available > 0 => Ok(tch::Device::Cuda(0)),
             Self::Auto | Self::Cpu => Ok(tch::Device::Cpu),
             Self::Cuda(n) if n < available => Ok(tch::Device::Cuda(n)),
-            Self::Cuda(n) => Err(DeviceError::CudaMissing { requested: n, available }),
+            Self::Cuda(n) => Err(DeviceError::CudaMissing {
+                requested: n,
+                available,
+            }),
         }
     }
 }
@@ -75,8 +78,14 @@ mod tests {
     fn parses_device_names() {
         assert_eq!("auto".parse::<DeviceChoice>().unwrap(), DeviceChoice::Auto);
         assert_eq!("CPU".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cpu);
-        assert_eq!("cuda:1".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda(1));
-        assert_eq!("cuda".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda(0));
+        assert_eq!(
+            "cuda:1".parse::<DeviceChoice>().unwrap(),
+            DeviceChoice::Cuda(1)
+        );
+        assert_eq!(
+            "cuda".parse::<DeviceChoice>().unwrap(),
+            DeviceChoice::Cuda(0)
+        );
         assert!("tpu".parse::<DeviceChoice>().is_err());
         assert!("cuda:x".parse::<DeviceChoice>().is_err());
     }

@@ -4,8 +4,8 @@
 //! images and sentences are turned into model inputs ([`preprocess`], [`text`]),
 //! embedded by the TextReID dual encoder ([`model`]), and compared, ranked and
 //! re-ranked ([`eval`]). [`checkpoint`] reads and converts official checkpoints.
-pub mod device;
 pub mod checkpoint;
+pub mod device;
 pub mod eval;
 pub mod model;
 pub mod preprocess;

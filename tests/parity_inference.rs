@@ -22,7 +22,9 @@ fn load(dir: &std::path::Path) -> TextReid {
 
 #[test]
 fn visual_stages_match_reference() {
-    let Some(dir) = common::reference_or_skip("visual_stages_match_reference") else { return };
+    let Some(dir) = common::reference_or_skip("visual_stages_match_reference") else {
+        return;
+    };
     let fx = common::read_npz(dir.join("inference.npz"));
     let model = load(&dir);
     let img0 = fx["images"].narrow(0, 0, 1);
@@ -42,34 +44,71 @@ fn visual_stages_match_reference() {
 
 #[test]
 fn image_embeddings_match_reference() {
-    let Some(dir) = common::reference_or_skip("image_embeddings_match_reference") else { return };
+    let Some(dir) = common::reference_or_skip("image_embeddings_match_reference") else {
+        return;
+    };
     let fx = common::read_npz(dir.join("inference.npz"));
     let model = load(&dir);
     let raw = model.embed_images_raw(&fx["images"], 5).unwrap();
     common::assert_close("image_embed_raw", &raw, &fx["image_embed_raw"], 1e-4, 1e-3);
-    common::assert_close("image_embed_norm", &l2_normalize(&raw), &fx["image_embed_norm"], 0.0, 1e-5);
+    common::assert_close(
+        "image_embed_norm",
+        &l2_normalize(&raw),
+        &fx["image_embed_norm"],
+        0.0,
+        1e-5,
+    );
 }
 
 #[test]
 fn text_embeddings_match_reference_in_both_pooling_modes() {
-    let Some(dir) = common::reference_or_skip("text_embeddings_match_reference") else { return };
+    let Some(dir) = common::reference_or_skip("text_embeddings_match_reference") else {
+        return;
+    };
     let fx = common::read_npz(dir.join("inference.npz"));
     let model = load(&dir);
     let caps = captions(&fx);
     // Reference batch mode: all captions in one batch, zero-padded max-pool.
-    let batched = model.embed_captions_raw(&caps, Pooling::Batch, 128).unwrap();
-    common::assert_close("text_embed_raw", &batched, &fx["text_embed_raw"], 1e-4, 1e-3);
-    common::assert_close("text_embed_norm", &l2_normalize(&batched), &fx["text_embed_norm"], 0.0, 1e-5);
+    let batched = model
+        .embed_captions_raw(&caps, Pooling::Batch, 128)
+        .unwrap();
+    common::assert_close(
+        "text_embed_raw",
+        &batched,
+        &fx["text_embed_raw"],
+        1e-4,
+        1e-3,
+    );
+    common::assert_close(
+        "text_embed_norm",
+        &l2_normalize(&batched),
+        &fx["text_embed_norm"],
+        0.0,
+        1e-5,
+    );
     // Per-caption pooling equals the reference run one caption at a time, whatever the batch.
-    let per_caption = model.embed_captions_raw(&caps, Pooling::PerCaption, 7).unwrap();
-    common::assert_close("text_embed_raw_batch1", &per_caption, &fx["text_embed_raw_batch1"], 1e-4, 1e-3);
+    let per_caption = model
+        .embed_captions_raw(&caps, Pooling::PerCaption, 7)
+        .unwrap();
+    common::assert_close(
+        "text_embed_raw_batch1",
+        &per_caption,
+        &fx["text_embed_raw_batch1"],
+        1e-4,
+        1e-3,
+    );
     let diff = f64::try_from((&batched - &per_caption).abs().max()).unwrap();
-    assert!(diff > 1e-2, "the two pooling modes should differ on this fixture ({diff})");
+    assert!(
+        diff > 1e-2,
+        "the two pooling modes should differ on this fixture ({diff})"
+    );
 }
 
 #[test]
 fn gru_outputs_and_maxpool_match_reference() {
-    let Some(dir) = common::reference_or_skip("gru_outputs_match_reference") else { return };
+    let Some(dir) = common::reference_or_skip("gru_outputs_match_reference") else {
+        return;
+    };
     let fx = common::read_npz(dir.join("inference.npz"));
     let model = load(&dir);
     let caps = captions(&fx);
@@ -77,21 +116,41 @@ fn gru_outputs_and_maxpool_match_reference() {
     let stages = tch::no_grad(|| model.textual.forward_stages(&batch, Pooling::Batch));
     let expected = &fx["text_gru_out"];
     let l = stages.gru_out.size()[1];
-    common::assert_close("text_gru_out", &stages.gru_out, &expected.narrow(1, 0, l), 1e-4, 1e-3);
+    common::assert_close(
+        "text_gru_out",
+        &stages.gru_out,
+        &expected.narrow(1, 0, l),
+        1e-4,
+        1e-3,
+    );
     if l < expected.size()[1] {
         let rest = expected.narrow(1, l, expected.size()[1] - l).abs().max();
-        assert_eq!(f64::try_from(rest).unwrap(), 0.0, "reference pads beyond the longest caption with zeros");
+        assert_eq!(
+            f64::try_from(rest).unwrap(),
+            0.0,
+            "reference pads beyond the longest caption with zeros"
+        );
     }
-    common::assert_close("text_maxpool", &stages.pooled, &fx["text_maxpool"], 1e-4, 1e-3);
+    common::assert_close(
+        "text_maxpool",
+        &stages.pooled,
+        &fx["text_maxpool"],
+        1e-4,
+        1e-3,
+    );
 }
 
 #[test]
 fn similarity_matches_reference() {
-    let Some(dir) = common::reference_or_skip("similarity_matches_reference") else { return };
+    let Some(dir) = common::reference_or_skip("similarity_matches_reference") else {
+        return;
+    };
     let fx = common::read_npz(dir.join("inference.npz"));
     let model = load(&dir);
     let images = model.embed_images(&fx["images"], 16).unwrap();
-    let texts = model.embed_captions(&captions(&fx), Pooling::Batch, 128).unwrap();
+    let texts = model
+        .embed_captions(&captions(&fx), Pooling::Batch, 128)
+        .unwrap();
     let sim = texts.matmul(&images.tr());
     common::assert_close("similarity", &sim, &fx["similarity"], 0.0, 1e-5);
 }

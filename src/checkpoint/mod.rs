@@ -27,7 +27,10 @@ pub enum ConvertError {
     #[error("checkpoint {path} holds no tensors")]
     Empty { path: PathBuf },
     #[error("checkpoint {path} does not build a TextReID model: {source}")]
-    Model { path: PathBuf, source: ModelError },
+    Model {
+        path: PathBuf,
+        source: Box<ModelError>,
+    },
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 }
@@ -96,14 +99,22 @@ fn is_inference_key(key: &str) -> bool {
     let (sv, st) = embed_prefixes(model::HeadKind::Simple);
     key.starts_with("visual_model.")
         || key.starts_with("textual_model.")
-        || [v, t, sv, st].iter().any(|p| key.starts_with(&format!("{p}.")))
+        || [v, t, sv, st]
+            .iter()
+            .any(|p| key.starts_with(&format!("{p}.")))
 }
 
 /// Converts a `.pth` checkpoint into a safetensors weights file.
-pub fn convert_pth(input: &Path, output: &Path, options: &ConvertOptions) -> Result<ConvertReport, ConvertError> {
-    let mut tensors = pth::read_state_dict(input, options.entry.as_deref()).map_err(|source| ConvertError::Read {
-        path: input.to_path_buf(),
-        source,
+pub fn convert_pth(
+    input: &Path,
+    output: &Path,
+    options: &ConvertOptions,
+) -> Result<ConvertReport, ConvertError> {
+    let mut tensors = pth::read_state_dict(input, options.entry.as_deref()).map_err(|source| {
+        ConvertError::Read {
+            path: input.to_path_buf(),
+            source,
+        }
     })?;
     if options.keep == Keep::Inference {
         tensors.retain(|(k, _)| is_inference_key(k));
@@ -115,7 +126,7 @@ pub fn convert_pth(input: &Path, output: &Path, options: &ConvertOptions) -> Res
     }
     let model_err = |source: ModelError| ConvertError::Model {
         path: input.to_path_buf(),
-        source,
+        source: Box::new(source),
     };
     // Check the weights against the configuration by building the model on the CPU.
     let mut map = HashMap::new();
@@ -124,11 +135,16 @@ pub fn convert_pth(input: &Path, output: &Path, options: &ConvertOptions) -> Res
         let kind = model::weights::kind_of(dtype_of(t.dtype)).unwrap_or(tch::Kind::Float);
         let tensor = Tensor::f_from_data_size(&t.data, &shape, kind)
             .map_err(|e| model_err(ModelError::Torch(e)))?;
-        let tensor = if tensor.is_floating_point() { tensor.to_kind(tch::Kind::Float) } else { tensor };
+        let tensor = if tensor.is_floating_point() {
+            tensor.to_kind(tch::Kind::Float)
+        } else {
+            tensor
+        };
         map.insert(key.clone(), tensor);
     }
     let weights = WeightMap::from_tensors(map, BTreeMap::new(), &input.display().to_string());
-    let mut config = model::resolve_config(&weights, options.overrides.as_ref()).map_err(model_err)?;
+    let mut config =
+        model::resolve_config(&weights, options.overrides.as_ref()).map_err(model_err)?;
     if let Some(v) = &options.version {
         config.version = v.clone();
     } else if config.version.is_empty() {
@@ -141,7 +157,8 @@ pub fn convert_pth(input: &Path, output: &Path, options: &ConvertOptions) -> Res
         [1, config.textual.word_dim as i64],
         (tch::Kind::Float, Device::Cpu),
     ));
-    model::TextReid::from_parts(&weights, probe_dictionary, config.clone(), Device::Cpu).map_err(model_err)?;
+    model::TextReid::from_parts(&weights, probe_dictionary, config.clone(), Device::Cpu)
+        .map_err(model_err)?;
     drop(weights);
 
     let write_err = |reason: String| ConvertError::Write {
@@ -152,14 +169,21 @@ pub fn convert_pth(input: &Path, output: &Path, options: &ConvertOptions) -> Res
     let metadata: HashMap<String, String> = [
         (METADATA_KEY.to_string(), config_json),
         ("source".to_string(), input.display().to_string()),
-        ("converted_by".to_string(), format!("lookout {}", env!("CARGO_PKG_VERSION"))),
+        (
+            "converted_by".to_string(),
+            format!("lookout {}", env!("CARGO_PKG_VERSION")),
+        ),
     ]
     .into_iter()
     .collect();
     let bytes = tensors.iter().map(|(_, t)| t.data.len()).sum();
-    let views: Vec<(String, RawView)> = tensors.iter().map(|(k, t)| (k.clone(), RawView(t))).collect();
+    let views: Vec<(String, RawView)> = tensors
+        .iter()
+        .map(|(k, t)| (k.clone(), RawView(t)))
+        .collect();
     let tmp = output.with_extension("safetensors.partial");
-    safetensors::serialize_to_file(views, &Some(metadata), &tmp).map_err(|e| write_err(e.to_string()))?;
+    safetensors::serialize_to_file(views, &Some(metadata), &tmp)
+        .map_err(|e| write_err(e.to_string()))?;
     std::fs::rename(&tmp, output).map_err(|e| write_err(e.to_string()))?;
     Ok(ConvertReport {
         tensors: tensors.len(),

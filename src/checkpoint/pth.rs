@@ -187,7 +187,11 @@ pub enum PthError {
     #[error("{entry} says `{order}`; only little-endian checkpoints are supported")]
     ByteOrder { entry: String, order: String },
     #[error("unsupported pickle opcode 0x{opcode:02x} at byte {pos} of {entry}")]
-    UnsupportedOpcode { opcode: u8, pos: usize, entry: String },
+    UnsupportedOpcode {
+        opcode: u8,
+        pos: usize,
+        entry: String,
+    },
     #[error("malformed pickle: {detail} (opcode 0x{opcode:02x} at byte {pos} of {entry})")]
     Pickle {
         detail: String,
@@ -610,7 +614,14 @@ impl<'a> Unpickler<'a> {
                         "01" => Value::Bool(true),
                         _ => match l.parse::<i64>() {
                             Ok(i) => Value::Int(i),
-                            Err(_) if !l.is_empty() && l.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) => Value::BigInt,
+                            Err(_)
+                                if !l.is_empty()
+                                    && l.trim_start_matches('-')
+                                        .bytes()
+                                        .all(|b| b.is_ascii_digit()) =>
+                            {
+                                Value::BigInt
+                            }
                             Err(_) => return Err(self.err(format!("bad INT `{l}`"))),
                         },
                     };
@@ -622,7 +633,14 @@ impl<'a> Unpickler<'a> {
                     let l = l.strip_suffix('L').unwrap_or(l);
                     let v = match l.parse::<i64>() {
                         Ok(i) => Value::Int(i),
-                        Err(_) if !l.is_empty() && l.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) => Value::BigInt,
+                        Err(_)
+                            if !l.is_empty()
+                                && l.trim_start_matches('-')
+                                    .bytes()
+                                    .all(|b| b.is_ascii_digit()) =>
+                        {
+                            Value::BigInt
+                        }
                         Err(_) => return Err(self.err(format!("bad LONG `{l}`"))),
                     };
                     self.push(v);
@@ -865,8 +883,8 @@ impl<'a> Unpickler<'a> {
                 }
                 // MEMOIZE
                 0x94 => {
-                    let i = u32::try_from(self.memo.len())
-                        .map_err(|_| self.err("memo too large"))?;
+                    let i =
+                        u32::try_from(self.memo.len()).map_err(|_| self.err("memo too large"))?;
                     self.memo_put(i)?;
                 }
                 b'h' => {
@@ -987,8 +1005,9 @@ impl<'a> Unpickler<'a> {
 
     fn to_usize(&self, v: &Value, what: &str) -> PResult<usize> {
         match v {
-            Value::Int(i) if *i >= 0 => usize::try_from(*i)
-                .map_err(|_| self.err(format!("{what} {i} too large"))),
+            Value::Int(i) if *i >= 0 => {
+                usize::try_from(*i).map_err(|_| self.err(format!("{what} {i} too large")))
+            }
             Value::Int(i) => Err(self.err(format!("{what} is negative ({i})"))),
             other => Err(self.err(format!("{what} is a {}, expected an int", other.kind()))),
         }
@@ -1064,7 +1083,8 @@ impl<'a> Unpickler<'a> {
                     ))),
                 }
             }
-            ("torch._tensor", "_rebuild_from_type_v2") | ("torch._tensor", "_rebuild_from_type") => {
+            ("torch._tensor", "_rebuild_from_type_v2")
+            | ("torch._tensor", "_rebuild_from_type") => {
                 // (func, new_type, args, state)
                 let a = args.items().unwrap_or_default();
                 if a.len() >= 3 {
@@ -1097,7 +1117,9 @@ impl<'a> Unpickler<'a> {
             ("torch", "Size") => {
                 let a = args.items().unwrap_or_default();
                 match a.first() {
-                    Some(t @ (Value::Tuple(_) | Value::List(_))) => Ok(Value::tuple(t.items().unwrap_or_default())),
+                    Some(t @ (Value::Tuple(_) | Value::List(_))) => {
+                        Ok(Value::tuple(t.items().unwrap_or_default()))
+                    }
                     _ => Ok(Value::tuple(Vec::new())),
                 }
             }
@@ -1194,7 +1216,11 @@ fn check_magic(path: &Path, magic: &[u8]) -> Result<(), PthError> {
     } else {
         format!(
             "file starts with bytes {}",
-            magic.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+            magic
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         )
     };
     Err(PthError::NotZip {
@@ -1281,7 +1307,12 @@ pub fn read_state_dict_from_reader<R: Read + Seek>(
         .filter(|p| names.iter().any(|n| n == p))
         .or_else(|| names.iter().find(|n| is_pkl(n)).cloned())
         .ok_or_else(|| {
-            let mut entries = names.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+            let mut entries = names
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             if names.len() > 10 {
                 entries.push_str(&format!(", ... ({} in all)", names.len()));
             }
@@ -1573,9 +1604,7 @@ fn select_tensors(
             Value::Object(o) => {
                 let o = o.borrow();
                 let tensorish = match &o.callable {
-                    Value::Global(g) => {
-                        g.0.starts_with("torch") && g.1.contains("rebuild")
-                    }
+                    Value::Global(g) => g.0.starts_with("torch") && g.1.contains("rebuild"),
                     _ => false,
                 } || o.args.contains_tensor_data(4);
                 if tensorish {
@@ -1611,8 +1640,14 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    const FIXTURE_PTH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch_save_small.pth");
-    const FIXTURE_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch_save_small.json");
+    const FIXTURE_PTH: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/torch_save_small.pth"
+    );
+    const FIXTURE_JSON: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/torch_save_small.json"
+    );
 
     // ----------------------------------------------------------------- helpers
 
@@ -1648,10 +1683,16 @@ mod tests {
             self.raw(&[0x80, p])
         }
         fn global(&mut self, m: &str, n: &str) -> &mut Self {
-            self.op(b'c').raw(m.as_bytes()).op(b'\n').raw(n.as_bytes()).op(b'\n')
+            self.op(b'c')
+                .raw(m.as_bytes())
+                .op(b'\n')
+                .raw(n.as_bytes())
+                .op(b'\n')
         }
         fn s(&mut self, s: &str) -> &mut Self {
-            self.op(b'X').raw(&(s.len() as u32).to_le_bytes()).raw(s.as_bytes())
+            self.op(b'X')
+                .raw(&(s.len() as u32).to_le_bytes())
+                .raw(s.as_bytes())
         }
         fn short_s(&mut self, s: &str) -> &mut Self {
             self.op(0x8c).op(s.len() as u8).raw(s.as_bytes())
@@ -1678,10 +1719,31 @@ mod tests {
             self.global("collections", "OrderedDict").op(b')').op(b'R')
         }
         /// `_rebuild_tensor_v2(('storage', torch.<cls>, key, 'cuda:0', numel), offset, shape, stride, False, OrderedDict())`
-        fn tensor(&mut self, cls: &str, key: &str, numel: usize, offset: usize, shape: &[usize], stride: &[usize]) -> &mut Self {
+        fn tensor(
+            &mut self,
+            cls: &str,
+            key: &str,
+            numel: usize,
+            offset: usize,
+            shape: &[usize],
+            stride: &[usize],
+        ) -> &mut Self {
             self.global("torch._utils", "_rebuild_tensor_v2").op(b'(');
-            self.op(b'(').s("storage").global("torch", cls).s(key).s("cuda:0").int(numel as i64).op(b't').op(b'Q');
-            self.int(offset as i64).ints(shape).ints(stride).op(0x89).ordered_dict().op(b't').op(b'R')
+            self.op(b'(')
+                .s("storage")
+                .global("torch", cls)
+                .s(key)
+                .s("cuda:0")
+                .int(numel as i64)
+                .op(b't')
+                .op(b'Q');
+            self.int(offset as i64)
+                .ints(shape)
+                .ints(stride)
+                .op(0x89)
+                .ordered_dict()
+                .op(b't')
+                .op(b'R')
         }
         fn stop(&mut self) -> Vec<u8> {
             self.op(b'.');
@@ -1699,21 +1761,29 @@ mod tests {
     }
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
     }
 
     // ----------------------------------------------------------------- genuine torch fixture
 
     #[test]
     fn reads_genuine_torch_save_fixture() {
-        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE_JSON).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(FIXTURE_JSON).unwrap()).unwrap();
         let expected = json["tensors"].as_array().unwrap();
         let got = read_state_dict(Path::new(FIXTURE_PTH), None).unwrap();
         assert_eq!(got.len(), expected.len());
         for ((key, t), e) in got.iter().zip(expected) {
             assert_eq!(key, e["key"].as_str().unwrap(), "key order");
             assert_eq!(t.dtype.name(), e["dtype"].as_str().unwrap(), "{key}");
-            let shape: Vec<usize> = e["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+            let shape: Vec<usize> = e["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap() as usize)
+                .collect();
             assert_eq!(t.shape, shape, "{key}");
             assert_eq!(t.data.len(), t.numel() * t.dtype.size(), "{key}");
             assert_eq!(t.data, hex(e["bytes_hex"].as_str().unwrap()), "{key} bytes");
@@ -1724,13 +1794,20 @@ mod tests {
                     for (c, v) in t.data.chunks_exact(8).zip(vals) {
                         // (bytes are compared exactly above; serde_json's default float
                         // parsing may be one ulp off, so allow that here)
-                        let (a, b) = (f64::from_le_bytes(c.try_into().unwrap()), v.as_f64().unwrap());
+                        let (a, b) = (
+                            f64::from_le_bytes(c.try_into().unwrap()),
+                            v.as_f64().unwrap(),
+                        );
                         assert!((a - b).abs() <= b.abs() * f64::EPSILON, "{key}: {a} vs {b}");
                     }
                 }
                 PthDType::I64 => {
                     for (c, v) in t.data.chunks_exact(8).zip(vals) {
-                        assert_eq!(i64::from_le_bytes(c.try_into().unwrap()), v.as_i64().unwrap(), "{key}");
+                        assert_eq!(
+                            i64::from_le_bytes(c.try_into().unwrap()),
+                            v.as_i64().unwrap(),
+                            "{key}"
+                        );
                     }
                 }
                 PthDType::Bool => {
@@ -1764,7 +1841,10 @@ mod tests {
         assert_eq!(same.len(), got.len());
         let err = read_state_dict(Path::new(FIXTURE_PTH), Some("state_dict")).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("state_dict") && msg.contains("`model`") && msg.contains("`epoch`"), "{msg}");
+        assert!(
+            msg.contains("state_dict") && msg.contains("`model`") && msg.contains("`epoch`"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -1778,7 +1858,10 @@ mod tests {
             f.read_to_end(&mut d).unwrap();
             entries.push((f.name().to_string(), d));
         }
-        let pkl_idx = entries.iter().position(|(n, _)| n.ends_with("/data.pkl")).unwrap();
+        let pkl_idx = entries
+            .iter()
+            .position(|(n, _)| n.ends_with("/data.pkl"))
+            .unwrap();
         let pkl = entries[pkl_idx].1.clone();
         let build = |p: &[u8]| {
             let v: Vec<(&str, &[u8])> = entries
@@ -1814,26 +1897,67 @@ mod tests {
         p.proto(2).op(b'}').op(b'q').op(0).op(b'(');
         p.s("model").ordered_dict().op(b'q').op(1).op(b'(');
         // storage 0: 6 f32 shared by two tensors
-        p.s("module.visual_model.w").tensor("FloatStorage", "0", 6, 0, &[2, 3], &[3, 1]);
-        p.s("module.embed_model.v_encoder_q.w").tensor("FloatStorage", "0", 6, 0, &[2, 3], &[3, 1]);
+        p.s("module.visual_model.w")
+            .tensor("FloatStorage", "0", 6, 0, &[2, 3], &[3, 1]);
+        p.s("module.embed_model.v_encoder_q.w")
+            .tensor("FloatStorage", "0", 6, 0, &[2, 3], &[3, 1]);
         // storage 1: 2 + 24 f32; tensor of shape (2,3,4) in reversed-axes layout, offset 2
-        p.s("module.view").tensor("FloatStorage", "1", 26, 2, &[2, 3, 4], &[1, 2, 6]);
+        p.s("module.view")
+            .tensor("FloatStorage", "1", 26, 2, &[2, 3, 4], &[1, 2, 6]);
         // a parameter wrapping a tensor: _rebuild_parameter(t, True, OrderedDict())
-        p.s("module.param").global("torch._utils", "_rebuild_parameter").op(b'(');
-        p.tensor("LongStorage", "2", 3, 1, &[2], &[1]).op(0x88).ordered_dict().op(b't').op(b'R');
+        p.s("module.param")
+            .global("torch._utils", "_rebuild_parameter")
+            .op(b'(');
+        p.tensor("LongStorage", "2", 3, 1, &[2], &[1])
+            .op(0x88)
+            .ordered_dict()
+            .op(b't')
+            .op(b'R');
         // a 0-dim tensor and an empty one
-        p.s("module.scalar").tensor("LongStorage", "2", 3, 2, &[], &[]);
-        p.s("module.empty").tensor("FloatStorage", "9", 0, 0, &[0, 3], &[3, 1]);
+        p.s("module.scalar")
+            .tensor("LongStorage", "2", 3, 2, &[], &[]);
+        p.s("module.empty")
+            .tensor("FloatStorage", "9", 0, 0, &[0, 3], &[3, 1]);
         // non-tensor values are skipped
         p.s("module.note").s("hello").s("module.n").int(5);
         p.op(b'u');
         // _metadata via BUILD: {'_metadata': OrderedDict([('', {'version': 1})])}
-        p.op(b'}').op(b'(').s("_metadata").ordered_dict().op(b'(').s("").op(b'}').s("version").int(1).op(b's').op(b'u');
+        p.op(b'}')
+            .op(b'(')
+            .s("_metadata")
+            .ordered_dict()
+            .op(b'(')
+            .s("")
+            .op(b'}')
+            .s("version")
+            .int(1)
+            .op(b's')
+            .op(b'u');
         p.op(b'u').op(b'b');
         // optimizer: unknown class built with NEWOBJ + BUILD, and a nested REDUCE of an unknown callable
-        p.s("optimizer").global("torch.optim.adam", "Adam").op(b')').op(0x81).op(b'}').op(b'(').s("lr").op(b'G').raw(&1e-4f64.to_be_bytes());
-        p.s("sched").global("some.module", "make").op(b'(').int(3).op(b't').op(b'R').op(b'u').op(b'b');
-        p.s("iteration").int(7).s("epoch").int(2).s("distributed").op(0x89);
+        p.s("optimizer")
+            .global("torch.optim.adam", "Adam")
+            .op(b')')
+            .op(0x81)
+            .op(b'}')
+            .op(b'(')
+            .s("lr")
+            .op(b'G')
+            .raw(&1e-4f64.to_be_bytes());
+        p.s("sched")
+            .global("some.module", "make")
+            .op(b'(')
+            .int(3)
+            .op(b't')
+            .op(b'R')
+            .op(b'u')
+            .op(b'b');
+        p.s("iteration")
+            .int(7)
+            .s("epoch")
+            .int(2)
+            .s("distributed")
+            .op(0x89);
         p.op(b'u');
         let pkl = p.stop();
         let s0 = f32_bytes(&[1., 2., 3., 4., 5., 6.]);
@@ -1848,7 +1972,10 @@ mod tests {
             }
         }
         s1.extend(f32_bytes(&lay));
-        let s2: Vec<u8> = [10i64, 20, 30].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let s2: Vec<u8> = [10i64, 20, 30]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         zip_bytes(&[
             ("best/data.pkl", &pkl),
             ("best/byteorder", b"little"),
@@ -1865,7 +1992,17 @@ mod tests {
         let bytes = textreid_like();
         let sd = read_bytes(&bytes, None).unwrap();
         let keys: Vec<&str> = sd.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["visual_model.w", "embed_model.v_encoder_q.w", "view", "param", "scalar", "empty"]);
+        assert_eq!(
+            keys,
+            [
+                "visual_model.w",
+                "embed_model.v_encoder_q.w",
+                "view",
+                "param",
+                "scalar",
+                "empty"
+            ]
+        );
         assert_eq!(f32s(&sd[0].1), [1., 2., 3., 4., 5., 6.]);
         assert_eq!(sd[0].1.data, sd[1].1.data);
         assert_eq!(sd[2].1.shape, [2, 3, 4]);
@@ -1896,16 +2033,48 @@ mod tests {
         // protocol 4 style: FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL, BINGET of memo.
         let mut p = Pk::default();
         p.proto(4).op(0x95).raw(&0u64.to_le_bytes());
-        p.short_s("collections").op(0x94).short_s("OrderedDict").op(0x94).op(0x93).op(0x94).op(b')').op(b'R').op(0x94);
+        p.short_s("collections")
+            .op(0x94)
+            .short_s("OrderedDict")
+            .op(0x94)
+            .op(0x93)
+            .op(0x94)
+            .op(b')')
+            .op(b'R')
+            .op(0x94);
         p.op(b'(');
         p.short_s("a.weight").op(0x94);
-        p.short_s("torch._utils").short_s("_rebuild_tensor_v2").op(0x93).op(0x94);
-        p.op(b'(').op(b'(').short_s("storage").short_s("torch").short_s("HalfStorage").op(0x93);
+        p.short_s("torch._utils")
+            .short_s("_rebuild_tensor_v2")
+            .op(0x93)
+            .op(0x94);
+        p.op(b'(')
+            .op(b'(')
+            .short_s("storage")
+            .short_s("torch")
+            .short_s("HalfStorage")
+            .op(0x93);
         p.short_s("0").short_s("cpu").int(4).op(b't').op(b'Q');
-        p.int(0).int(2).int(2).op(0x86).int(1).int(2).op(0x86).op(0x89).op(b'h').op(2).op(b')').op(b'R').op(b't').op(b'R');
+        p.int(0)
+            .int(2)
+            .int(2)
+            .op(0x86)
+            .int(1)
+            .int(2)
+            .op(0x86)
+            .op(0x89)
+            .op(b'h')
+            .op(2)
+            .op(b')')
+            .op(b'R')
+            .op(b't')
+            .op(b'R');
         p.short_s("b").op(b'N').op(b'u');
         let pkl = p.stop();
-        let half: Vec<u8> = [0x3c00u16, 0x4000, 0xc200, 0x0001].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let half: Vec<u8> = [0x3c00u16, 0x4000, 0xc200, 0x0001]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         let bytes = zip_bytes(&[("archive/data.pkl", &pkl), ("archive/data/0", &half)]);
         let sd = read_bytes(&bytes, None).unwrap();
         assert_eq!(sd.len(), 1);
@@ -1919,39 +2088,79 @@ mod tests {
 
     // ----------------------------------------------------------------- errors
 
-    fn single_tensor_archive(storage: &[u8], numel: usize, shape: &[usize], stride: &[usize]) -> Vec<u8> {
+    fn single_tensor_archive(
+        storage: &[u8],
+        numel: usize,
+        shape: &[usize],
+        stride: &[usize],
+    ) -> Vec<u8> {
         let mut p = Pk::default();
         p.proto(2).ordered_dict().op(b'(');
-        p.s("visual_model.conv1.weight").tensor("FloatStorage", "3", numel, 0, shape, stride).op(b'u');
+        p.s("visual_model.conv1.weight")
+            .tensor("FloatStorage", "3", numel, 0, shape, stride)
+            .op(b'u');
         zip_bytes(&[("archive/data.pkl", &p.stop()), ("archive/data/3", storage)])
     }
 
     #[test]
     fn storage_too_short() {
-        let e = read_bytes(&single_tensor_archive(&[0u8; 100], 108, &[4, 3, 3, 3], &[27, 9, 3, 1]), None).unwrap_err();
+        let e = read_bytes(
+            &single_tensor_archive(&[0u8; 100], 108, &[4, 3, 3, 3], &[27, 9, 3, 1]),
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(e, PthError::StorageTooShort { .. }));
-        assert_eq!(e.to_string(), "storage data/3 has 100 bytes, tensor `visual_model.conv1.weight` needs 432");
+        assert_eq!(
+            e.to_string(),
+            "storage data/3 has 100 bytes, tensor `visual_model.conv1.weight` needs 432"
+        );
         // A huge stride on a tiny storage.
-        let e = read_bytes(&single_tensor_archive(&[0u8; 8], 2, &[2, 2], &[usize::MAX / 4, 1]), None).unwrap_err();
+        let e = read_bytes(
+            &single_tensor_archive(&[0u8; 8], 2, &[2, 2], &[usize::MAX / 4, 1]),
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("visual_model.conv1.weight"), "{e}");
         // Stride-0 expansion to an absurd size is refused, not allocated.
-        let e = read_bytes(&single_tensor_archive(&[0u8; 4], 1, &[1 << 40], &[0]), None).unwrap_err();
+        let e =
+            read_bytes(&single_tensor_archive(&[0u8; 4], 1, &[1 << 40], &[0]), None).unwrap_err();
         assert!(e.to_string().contains("more than allowed"), "{e}");
         // Stride 0 within bounds is gathered.
-        let sd = read_bytes(&single_tensor_archive(&f32_bytes(&[7.0]), 1, &[3, 1], &[0, 5]), None).unwrap();
+        let sd = read_bytes(
+            &single_tensor_archive(&f32_bytes(&[7.0]), 1, &[3, 1], &[0, 5]),
+            None,
+        )
+        .unwrap();
         assert_eq!(f32s(&sd[0].1), [7.0, 7.0, 7.0]);
     }
 
     #[test]
     fn missing_storage_and_bad_byteorder() {
         let mut p = Pk::default();
-        p.proto(2).op(b'}').op(b'(').s("w").tensor("FloatStorage", "5", 1, 0, &[1], &[1]).op(b'u');
+        p.proto(2)
+            .op(b'}')
+            .op(b'(')
+            .s("w")
+            .tensor("FloatStorage", "5", 1, 0, &[1], &[1])
+            .op(b'u');
         let pkl = p.stop();
-        let e = read_bytes(&zip_bytes(&[("a/data.pkl", &pkl)]), None).unwrap_err().to_string();
-        assert!(e.contains("data/5") && e.contains("`w`") && e.contains("a/data/5"), "{e}");
-        let e = read_bytes(&zip_bytes(&[("a/data.pkl", &pkl), ("a/byteorder", b"big"), ("a/data/5", &[0; 4])]), None)
+        let e = read_bytes(&zip_bytes(&[("a/data.pkl", &pkl)]), None)
             .unwrap_err()
             .to_string();
+        assert!(
+            e.contains("data/5") && e.contains("`w`") && e.contains("a/data/5"),
+            "{e}"
+        );
+        let e = read_bytes(
+            &zip_bytes(&[
+                ("a/data.pkl", &pkl),
+                ("a/byteorder", b"big"),
+                ("a/data/5", &[0; 4]),
+            ]),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("a/byteorder") && e.contains("big"), "{e}");
     }
 
@@ -1959,38 +2168,93 @@ mod tests {
     fn unknown_tensor_constructor_in_state_dict_is_an_error() {
         let mut p = Pk::default();
         p.proto(2).op(b'}').op(b'(').s("model").op(b'}').op(b'(');
-        p.s("q.weight").global("torch._utils", "_rebuild_qtensor").op(b'(').int(1).op(b't').op(b'R');
-        p.op(b'u').s("other").global("torch._utils", "_rebuild_qtensor").op(b'(').int(1).op(b't').op(b'R').op(b'u');
-        let e = read_bytes(&zip_bytes(&[("a/data.pkl", &p.stop())]), None).unwrap_err().to_string();
-        assert!(e.contains("`q.weight`") && e.contains("torch._utils._rebuild_qtensor"), "{e}");
+        p.s("q.weight")
+            .global("torch._utils", "_rebuild_qtensor")
+            .op(b'(')
+            .int(1)
+            .op(b't')
+            .op(b'R');
+        p.op(b'u')
+            .s("other")
+            .global("torch._utils", "_rebuild_qtensor")
+            .op(b'(')
+            .int(1)
+            .op(b't')
+            .op(b'R')
+            .op(b'u');
+        let e = read_bytes(&zip_bytes(&[("a/data.pkl", &p.stop())]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`q.weight`") && e.contains("torch._utils._rebuild_qtensor"),
+            "{e}"
+        );
         // Unsupported storage type.
         let mut p = Pk::default();
-        p.proto(2).op(b'}').op(b'(').s("c").tensor("ComplexFloatStorage", "0", 1, 0, &[1], &[1]).op(b'u');
-        let e = read_bytes(&zip_bytes(&[("a/data.pkl", &p.stop()), ("a/data/0", &[0; 8])]), None).unwrap_err().to_string();
-        assert!(e.contains("`c`") && e.contains("torch.ComplexFloatStorage"), "{e}");
+        p.proto(2)
+            .op(b'}')
+            .op(b'(')
+            .s("c")
+            .tensor("ComplexFloatStorage", "0", 1, 0, &[1], &[1])
+            .op(b'u');
+        let e = read_bytes(
+            &zip_bytes(&[("a/data.pkl", &p.stop()), ("a/data/0", &[0; 8])]),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`c`") && e.contains("torch.ComplexFloatStorage"),
+            "{e}"
+        );
     }
 
     #[test]
     fn pickle_errors_name_opcode_position_and_entry() {
         let arc = |pkl: &[u8]| zip_bytes(&[("best/data.pkl", pkl)]);
         let e = read_bytes(&arc(&[0x80, 2, 0x7f, b'.']), None).unwrap_err();
-        assert_eq!(e.to_string(), "unsupported pickle opcode 0x7f at byte 2 of best/data.pkl");
-        let e = read_bytes(&arc(&[0x80, 2, b'h', 9, b'.']), None).unwrap_err().to_string();
-        assert!(e.contains("memo index 9") && e.contains("best/data.pkl"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b'R', b'.']), None).unwrap_err().to_string();
+        assert_eq!(
+            e.to_string(),
+            "unsupported pickle opcode 0x7f at byte 2 of best/data.pkl"
+        );
+        let e = read_bytes(&arc(&[0x80, 2, b'h', 9, b'.']), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("memo index 9") && e.contains("best/data.pkl"),
+            "{e}"
+        );
+        let e = read_bytes(&arc(&[0x80, 2, b'R', b'.']), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("stack underflow") && e.contains("byte 2"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b'}', b'(', b'N', b's', b'.']), None).unwrap_err().to_string();
+        let e = read_bytes(&arc(&[0x80, 2, b'}', b'(', b'N', b's', b'.']), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("stack underflow"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b'X', 0xff, 0xff, 0xff, 0x7f, b'a']), None).unwrap_err().to_string();
+        let e = read_bytes(&arc(&[0x80, 2, b'X', 0xff, 0xff, 0xff, 0x7f, b'a']), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("truncated"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b'}']), None).unwrap_err().to_string();
+        let e = read_bytes(&arc(&[0x80, 2, b'}']), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("without STOP"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b'K', 1, b'.']), None).unwrap_err().to_string();
+        let e = read_bytes(&arc(&[0x80, 2, b'K', 1, b'.']), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("top-level object is a int"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b'K', 1, b'a', b'.']), None).unwrap_err().to_string();
+        let e = read_bytes(&arc(&[0x80, 2, b'K', 1, b'a', b'.']), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("stack underflow") || e.contains("APPEND"), "{e}");
-        let e = read_bytes(&arc(&[0x80, 2, b']', b'K', 1, b's', b'.']), None).unwrap_err().to_string();
-        assert!(e.contains("stack underflow") || e.contains("SETITEM"), "{e}");
+        let e = read_bytes(&arc(&[0x80, 2, b']', b'K', 1, b's', b'.']), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("stack underflow") || e.contains("SETITEM"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -2021,25 +2285,42 @@ mod tests {
                 (x >> 24) as u8
             })
             .collect();
-        assert!(matches!(read_bytes(&junk, None), Err(PthError::NotZip { .. })));
+        assert!(matches!(
+            read_bytes(&junk, None),
+            Err(PthError::NotZip { .. })
+        ));
         // Random bytes behind a zip signature.
         let mut fake = b"PK\x03\x04".to_vec();
         fake.extend_from_slice(&junk);
         let e = read_bytes(&fake, None).unwrap_err();
         assert!(matches!(e, PthError::Zip { .. }), "{e}");
         // Empty.
-        assert!(matches!(read_bytes(&[], None), Err(PthError::NotZip { .. })));
+        assert!(matches!(
+            read_bytes(&[], None),
+            Err(PthError::NotZip { .. })
+        ));
         // Truncated zip (the genuine fixture cut in half).
         let full = std::fs::read(FIXTURE_PTH).unwrap();
         let e = read_bytes(&full[..full.len() / 2], None).unwrap_err();
         assert!(matches!(e, PthError::Zip { .. }), "{e}");
         // Zip without data.pkl.
-        let e = read_bytes(&zip_bytes(&[("archive/version", b"3\n"), ("archive/data/0", b"abcd")]), None).unwrap_err();
+        let e = read_bytes(
+            &zip_bytes(&[("archive/version", b"3\n"), ("archive/data/0", b"abcd")]),
+            None,
+        )
+        .unwrap_err();
         let m = e.to_string();
-        assert!(matches!(e, PthError::MissingDataPkl { .. }) && m.contains("archive/version"), "{m}");
+        assert!(
+            matches!(e, PthError::MissingDataPkl { .. }) && m.contains("archive/version"),
+            "{m}"
+        );
         // Legacy torch.save (a pickle of the magic number first), through a real file.
-        let legacy = [0x80u8, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, b'.'];
-        let path = std::env::temp_dir().join(format!("lookout_pth_legacy_{}.pth", std::process::id()));
+        let legacy = [
+            0x80u8, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
+            b'.',
+        ];
+        let path =
+            std::env::temp_dir().join(format!("lookout_pth_legacy_{}.pth", std::process::id()));
         std::fs::write(&path, legacy).unwrap();
         let e = read_state_dict(&path, None).unwrap_err();
         let _ = std::fs::remove_file(&path);

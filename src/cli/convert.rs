@@ -34,8 +34,12 @@ pub struct ConvertArgs {
 pub fn convert(args: ConvertArgs) -> anyhow::Result<()> {
     let mut overrides = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            Some(toml::from_str::<PartialModelConfig>(&text).with_context(|| format!("parsing {}", path.display()))?)
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                toml::from_str::<PartialModelConfig>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -46,7 +50,11 @@ pub fn convert(args: ConvertArgs) -> anyhow::Result<()> {
     }
     let options = ConvertOptions {
         entry: args.entry.clone(),
-        keep: if args.inference_only { Keep::Inference } else { Keep::All },
+        keep: if args.inference_only {
+            Keep::Inference
+        } else {
+            Keep::All
+        },
         overrides,
         version: args.version.clone(),
     };

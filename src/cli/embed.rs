@@ -79,7 +79,11 @@ fn rows(t: &Tensor) -> anyhow::Result<Vec<Vec<f32>>> {
 
 fn parse_ids(text: &str) -> anyhow::Result<Vec<i64>> {
     text.split(',')
-        .map(|s| s.trim().parse::<i64>().with_context(|| format!("bad word id `{s}` in --ids {text}")))
+        .map(|s| {
+            s.trim()
+                .parse::<i64>()
+                .with_context(|| format!("bad word id `{s}` in --ids {text}"))
+        })
         .collect()
 }
 
@@ -110,7 +114,11 @@ pub fn embed_text(args: EmbedTextArgs) -> anyhow::Result<()> {
         captions.push(ids);
     }
     let raw = model.embed_captions_raw(&captions, args.pooling, args.model.batch_size)?;
-    let out = if args.model.raw { raw } else { l2_normalize(&raw) };
+    let out = if args.model.raw {
+        raw
+    } else {
+        l2_normalize(&raw)
+    };
     let embeddings = rows(&out)?;
     let items: Vec<_> = described
         .into_iter()
@@ -142,7 +150,11 @@ pub fn embed_image(args: EmbedImageArgs) -> anyhow::Result<()> {
     }
     let batch = spec.batch(&images)?;
     let raw = model.embed_images_raw(&batch, args.model.batch_size)?;
-    let out = if args.model.raw { raw } else { l2_normalize(&raw) };
+    let out = if args.model.raw {
+        raw
+    } else {
+        l2_normalize(&raw)
+    };
     let items: Vec<_> = images
         .iter()
         .zip(rows(&out)?)

@@ -6,7 +6,11 @@ mod embed;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "lookout", version, about = "Find people in camera footage from a written description")]
+#[command(
+    name = "lookout",
+    version,
+    about = "Find people in camera footage from a written description"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

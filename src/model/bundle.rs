@@ -33,7 +33,10 @@ pub enum BundleError {
     #[error("several .safetensors files in {0}; name one, or write a model.toml")]
     AmbiguousWeights(PathBuf),
     #[error("no word dictionary beside {weights}; looked for {looked_for}")]
-    NoDictionary { weights: PathBuf, looked_for: String },
+    NoDictionary {
+        weights: PathBuf,
+        looked_for: String,
+    },
 }
 
 /// The files of one model.
@@ -89,7 +92,7 @@ impl ModelBundle {
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
-                .filter(|p| !p.file_name().is_some_and(|n| n == "dictionary.safetensors"))
+                .filter(|p| p.file_name().is_none_or(|n| n != "dictionary.safetensors"))
                 .collect();
             return match weights.len() {
                 0 => Err(BundleError::NoWeights(path.to_path_buf())),
@@ -129,7 +132,10 @@ impl ModelBundle {
                 weights: weights.to_path_buf(),
                 looked_for: DICTIONARY_NAMES.join(", "),
             })?;
-        let vocabulary = VOCABULARY_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file());
+        let vocabulary = VOCABULARY_NAMES
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file());
         let config_overrides = read_overrides(&weights.with_extension("toml"))?;
         Ok(Self {
             weights: weights.to_path_buf(),

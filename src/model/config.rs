@@ -7,8 +7,11 @@
 //! every tensor is then checked against it, so a wrong configuration is a clear error.
 use serde::{Deserialize, Serialize};
 
-/// CLIP pixel statistics used by TextReID (`INPUT.PIXEL_MEAN` / `PIXEL_STD`).
+/// CLIP pixel statistics used by TextReID (`INPUT.PIXEL_MEAN` / `PIXEL_STD`), written
+/// as the reference writes them (f32 rounds the last digits the same way torch does).
+#[allow(clippy::excessive_precision)]
 pub const CLIP_PIXEL_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+#[allow(clippy::excessive_precision)]
 pub const CLIP_PIXEL_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
 
 /// The metadata key under which Lookout stores a model configuration (JSON).
@@ -228,7 +231,9 @@ mod tests {
     fn unknown_fields_are_rejected() {
         let bad = r#"{"visual":{"layers":[1,1,1,1],"width":8,"heads":1,"output_dim":8,"depth":3},
             "textual":{"word_dim":8,"hidden":8},"embedding_dim":8,"head":"moco"}"#;
-        let err = serde_json::from_str::<ModelConfig>(bad).unwrap_err().to_string();
+        let err = serde_json::from_str::<ModelConfig>(bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("depth"), "{err}");
     }
 }

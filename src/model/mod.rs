@@ -70,8 +70,11 @@ pub fn resolve_config(
         return Ok(config);
     }
     let shape = |key: &str| {
-        w.shape(key)
-            .ok_or_else(|| cfg_err(format!("tensor `{key}` is missing, so the configuration cannot be inferred")))
+        w.shape(key).ok_or_else(|| {
+            cfg_err(format!(
+                "tensor `{key}` is missing, so the configuration cannot be inferred"
+            ))
+        })
     };
     let head = if w.contains("embed_model.v_embed_layer.weight") {
         HeadKind::Moco
@@ -135,7 +138,11 @@ fn infer_visual(
     let width = shape("visual_model.conv3.weight")?[0] as usize;
     let mut layers = [0usize; 4];
     for (stage, count) in layers.iter_mut().enumerate() {
-        while w.contains(&format!("visual_model.layer{}.{}.conv1.weight", stage + 1, *count)) {
+        while w.contains(&format!(
+            "visual_model.layer{}.{}.conv1.weight",
+            stage + 1,
+            *count
+        )) {
             *count += 1;
         }
     }
@@ -236,7 +243,11 @@ impl TextReid {
     }
 
     /// Raw image embeddings of normalised images `(B, 3, H, W)`, in chunks of `batch_size`.
-    pub fn embed_images_raw(&self, images: &Tensor, batch_size: usize) -> Result<Tensor, ModelError> {
+    pub fn embed_images_raw(
+        &self,
+        images: &Tensor,
+        batch_size: usize,
+    ) -> Result<Tensor, ModelError> {
         self.check_images(images)?;
         let images = images.to_kind(Kind::Float).to_device(self.device);
         let chunk = batch_size.max(1) as i64;
@@ -285,6 +296,8 @@ impl TextReid {
         pooling: Pooling,
         batch_size: usize,
     ) -> Result<Tensor, ModelError> {
-        Ok(l2_normalize(&self.embed_captions_raw(captions, pooling, batch_size)?))
+        Ok(l2_normalize(
+            &self.embed_captions_raw(captions, pooling, batch_size)?,
+        ))
     }
 }

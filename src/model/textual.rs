@@ -28,7 +28,9 @@ impl std::str::FromStr for Pooling {
         match s {
             "per-caption" | "caption" => Ok(Self::PerCaption),
             "batch" | "reference" => Ok(Self::Batch),
-            other => Err(format!("unknown pooling `{other}` (expected per-caption or batch)")),
+            other => Err(format!(
+                "unknown pooling `{other}` (expected per-caption or batch)"
+            )),
         }
     }
 }
@@ -37,7 +39,9 @@ impl std::str::FromStr for Pooling {
 pub enum TextError {
     #[error("cannot read word dictionary {path}: {reason}")]
     Dictionary { path: PathBuf, reason: String },
-    #[error("word dictionary {path} has shape {shape:?}; expected a 2-d (words × {word_dim}) table")]
+    #[error(
+        "word dictionary {path} has shape {shape:?}; expected a 2-d (words × {word_dim}) table"
+    )]
     DictionaryShape {
         path: PathBuf,
         shape: Vec<i64>,
@@ -266,7 +270,10 @@ impl BiGruEncoder {
 
     /// Every stage for a batch of captions.
     pub fn forward_stages(&self, batch: &CaptionBatch, pooling: Pooling) -> TextStages {
-        let inputs = self.dictionary.tensor().index_select(0, &batch.ids.flatten(0, 1));
+        let inputs = self
+            .dictionary
+            .tensor()
+            .index_select(0, &batch.ids.flatten(0, 1));
         let (b, l) = (batch.ids.size()[0], batch.ids.size()[1]);
         let inputs = inputs.view([b, l, self.dictionary.word_dim()]);
         let device = inputs.device();

@@ -119,9 +119,33 @@ impl Bottleneck {
             None
         };
         Ok(Self {
-            conv1: ConvBn::load(w, &format!("{prefix}.conv1.weight"), &format!("{prefix}.bn1"), inplanes, planes, 1, 1)?,
-            conv2: ConvBn::load(w, &format!("{prefix}.conv2.weight"), &format!("{prefix}.bn2"), planes, planes, 3, 1)?,
-            conv3: ConvBn::load(w, &format!("{prefix}.conv3.weight"), &format!("{prefix}.bn3"), planes, planes * 4, 1, 1)?,
+            conv1: ConvBn::load(
+                w,
+                &format!("{prefix}.conv1.weight"),
+                &format!("{prefix}.bn1"),
+                inplanes,
+                planes,
+                1,
+                1,
+            )?,
+            conv2: ConvBn::load(
+                w,
+                &format!("{prefix}.conv2.weight"),
+                &format!("{prefix}.bn2"),
+                planes,
+                planes,
+                3,
+                1,
+            )?,
+            conv3: ConvBn::load(
+                w,
+                &format!("{prefix}.conv3.weight"),
+                &format!("{prefix}.bn3"),
+                planes,
+                planes * 4,
+                1,
+                1,
+            )?,
             stride,
             downsample,
         })
@@ -234,9 +258,33 @@ impl ModifiedResNet {
         let width = config.width as i64;
         let p = "visual_model";
         let stem = [
-            ConvBn::load(w, &format!("{p}.conv1.weight"), &format!("{p}.bn1"), 3, width / 2, 3, 2)?,
-            ConvBn::load(w, &format!("{p}.conv2.weight"), &format!("{p}.bn2"), width / 2, width / 2, 3, 1)?,
-            ConvBn::load(w, &format!("{p}.conv3.weight"), &format!("{p}.bn3"), width / 2, width, 3, 1)?,
+            ConvBn::load(
+                w,
+                &format!("{p}.conv1.weight"),
+                &format!("{p}.bn1"),
+                3,
+                width / 2,
+                3,
+                2,
+            )?,
+            ConvBn::load(
+                w,
+                &format!("{p}.conv2.weight"),
+                &format!("{p}.bn2"),
+                width / 2,
+                width / 2,
+                3,
+                1,
+            )?,
+            ConvBn::load(
+                w,
+                &format!("{p}.conv3.weight"),
+                &format!("{p}.bn3"),
+                width / 2,
+                width,
+                3,
+                1,
+            )?,
         ];
         let strides = [1, 2, 2, config.last_stride as i64];
         let mut inplanes = width;
@@ -282,7 +330,9 @@ impl ModifiedResNet {
                 x = block.forward(&x);
             }
         }
-        self.attnpool.forward(&x).linear(&self.embed_w, Some(&self.embed_b))
+        self.attnpool
+            .forward(&x)
+            .linear(&self.embed_w, Some(&self.embed_b))
     }
 
     /// Like [`Self::forward`], keeping every stage's output.

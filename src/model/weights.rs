@@ -153,13 +153,18 @@ impl WeightMap {
 
     fn invent(key: &str, shape: &[i64], device: Device) -> Tensor {
         let opts = (Kind::Float, device);
-        if key.ends_with("running_var") || (key.contains(".bn") && key.ends_with(".weight")) || key.contains("downsample.1.weight") {
+        if key.ends_with("running_var")
+            || (key.contains(".bn") && key.ends_with(".weight"))
+            || key.contains("downsample.1.weight")
+        {
             return Tensor::ones(shape, opts);
         }
         if key.ends_with("running_mean") || key.ends_with(".bias") {
             return Tensor::zeros(shape, opts);
         }
-        let seed = key.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211));
+        let seed = key.bytes().fold(1469598103934665603u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(1099511628211)
+        });
         tch::manual_seed((seed >> 1) as i64);
         let fan_in: i64 = shape.iter().skip(1).product::<i64>().max(1);
         Tensor::randn(shape, opts) / (fan_in as f64).sqrt()
@@ -229,14 +234,24 @@ mod tests {
 
     fn tiny_map() -> WeightMap {
         let mut tensors = HashMap::new();
-        tensors.insert("a.weight".to_string(), Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)));
+        tensors.insert(
+            "a.weight".to_string(),
+            Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
+        );
         WeightMap::from_tensors(tensors, BTreeMap::new(), "test")
     }
 
     #[test]
     fn wrong_shape_names_key_and_both_shapes() {
-        let err = tiny_map().get("a.weight", &[3, 2]).err().unwrap().to_string();
-        assert!(err.contains("a.weight") && err.contains("[2, 3]") && err.contains("[3, 2]"), "{err}");
+        let err = tiny_map()
+            .get("a.weight", &[3, 2])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("a.weight") && err.contains("[2, 3]") && err.contains("[3, 2]"),
+            "{err}"
+        );
     }
 
     #[test]

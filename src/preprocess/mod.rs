@@ -79,12 +79,11 @@ impl InputSpec {
 
     /// One image → a normalised `(3, H, W)` float tensor on the CPU.
     pub fn to_tensor(&self, image: &Rgb8, what: &str) -> Result<Tensor, PreprocessError> {
-        let resized = resize_bilinear_rgb8_compat(image, self.width, self.height, self.pillow).map_err(|source| {
-            PreprocessError::Resize {
+        let resized = resize_bilinear_rgb8_compat(image, self.width, self.height, self.pillow)
+            .map_err(|source| PreprocessError::Resize {
                 what: what.to_string(),
                 source,
-            }
-        })?;
+            })?;
         let plane = self.width * self.height;
         let mut chw = vec![0f32; 3 * plane];
         for (i, px) in resized.chunks_exact(3).enumerate() {

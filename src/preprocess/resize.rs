@@ -99,7 +99,11 @@ impl AxisCoeffs {
 #[inline]
 fn bilinear_filter(x: f64) -> f64 {
     let x = x.abs();
-    if x < 1.0 { 1.0 - x } else { 0.0 }
+    if x < 1.0 {
+        1.0 - x
+    } else {
+        0.0
+    }
 }
 
 /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for a full-extent

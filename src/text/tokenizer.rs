@@ -101,7 +101,9 @@ impl Vocabulary {
         let mut max_id = 0;
         for (word, id) in pairs {
             if id <= 0 {
-                return Err(format!("word `{word}` has id {id}; ids start at 1 (0 is padding)"));
+                return Err(format!(
+                    "word `{word}` has id {id}; ids start at 1 (0 is padding)"
+                ));
             }
             max_id = max_id.max(id);
             ids.insert(word.to_lowercase(), id);
@@ -159,7 +161,8 @@ impl Vocabulary {
                 (None, UnknownWords::Skip) => out.unknown.push(word),
             }
         }
-        if out.ids.is_empty() || out.unknown.len() == out.ids.len() && policy != UnknownWords::Skip {
+        if out.ids.is_empty() || out.unknown.len() == out.ids.len() && policy != UnknownWords::Skip
+        {
             return Err(TokenizerError::NoKnownWord {
                 unknown: out.unknown,
             });
@@ -173,33 +176,50 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vocabulary {
-        let words = ["a", "man", "in", "grey", "hoodie", "and", "blue", "jeans", "t", "shirt"];
-        Vocabulary::from_pairs(words.iter().enumerate().map(|(i, w)| (w.to_string(), i as i64 + 1))).unwrap()
+        let words = [
+            "a", "man", "in", "grey", "hoodie", "and", "blue", "jeans", "t", "shirt",
+        ];
+        Vocabulary::from_pairs(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.to_string(), i as i64 + 1)),
+        )
+        .unwrap()
     }
 
     #[test]
     fn splits_like_the_reference_preprocessing() {
-        assert_eq!(split_words("A man, in a T-shirt."), ["a", "man", "in", "a", "t", "shirt"]);
+        assert_eq!(
+            split_words("A man, in a T-shirt."),
+            ["a", "man", "in", "a", "t", "shirt"]
+        );
         assert_eq!(split_words("  42 -- "), Vec::<String>::new());
     }
 
     #[test]
     fn unknown_words_are_skipped_and_reported() {
-        let t = vocab().tokenize("Man in a grey hoodie with red backpack", UnknownWords::Skip).unwrap();
+        let t = vocab()
+            .tokenize("Man in a grey hoodie with red backpack", UnknownWords::Skip)
+            .unwrap();
         assert_eq!(t.ids, vec![2, 3, 1, 4, 5]);
         assert_eq!(t.unknown, ["with", "red", "backpack"]);
     }
 
     #[test]
     fn unknown_words_can_map_to_an_id() {
-        let t = vocab().tokenize("man with jeans", UnknownWords::MapTo(99)).unwrap();
+        let t = vocab()
+            .tokenize("man with jeans", UnknownWords::MapTo(99))
+            .unwrap();
         assert_eq!(t.ids, vec![2, 99, 8]);
         assert_eq!(t.unknown, ["with"]);
     }
 
     #[test]
     fn a_sentence_without_known_words_is_an_error() {
-        let err = vocab().tokenize("zebra crossing", UnknownWords::Skip).unwrap_err();
+        let err = vocab()
+            .tokenize("zebra crossing", UnknownWords::Skip)
+            .unwrap_err();
         assert!(matches!(err, TokenizerError::NoKnownWord { .. }));
         assert!(vocab().tokenize("zebra", UnknownWords::MapTo(1)).is_err());
         assert!(vocab().tokenize("", UnknownWords::Skip).is_err());
@@ -213,9 +233,15 @@ mod tests {
         std::fs::write(&json, r#"{"man": 1, "coat": 2}"#).unwrap();
         assert_eq!(Vocabulary::load(&json).unwrap().id("coat"), Some(2));
         std::fs::write(&json, r#"{"man": 0}"#).unwrap();
-        assert!(Vocabulary::load(&json).unwrap_err().to_string().contains("padding"));
+        assert!(Vocabulary::load(&json)
+            .unwrap_err()
+            .to_string()
+            .contains("padding"));
         std::fs::write(&json, "[1, 2").unwrap();
-        assert!(matches!(Vocabulary::load(&json), Err(TokenizerError::Invalid { .. })));
+        assert!(matches!(
+            Vocabulary::load(&json),
+            Err(TokenizerError::Invalid { .. })
+        ));
         let txt = dir.join("vocab.txt");
         std::fs::write(&txt, "man\ncoat\n").unwrap();
         let v = Vocabulary::load(&txt).unwrap();

@@ -37,7 +37,9 @@ pub fn read_npz(path: PathBuf) -> HashMap<String, Tensor> {
 
 /// Max |a - b| and whether `allclose(a, b, rtol, atol)` holds.
 pub fn assert_close(name: &str, actual: &Tensor, expected: &Tensor, rtol: f64, atol: f64) {
-    let a = actual.to_kind(tch::Kind::Double).to_device(tch::Device::Cpu);
+    let a = actual
+        .to_kind(tch::Kind::Double)
+        .to_device(tch::Device::Cpu);
     let e = expected.to_kind(tch::Kind::Double);
     assert_eq!(a.size(), e.size(), "{name}: shape");
     let diff = (&a - &e).abs();
