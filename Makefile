@@ -6,11 +6,11 @@ PY_DIR := $(DEPS_DIR)/python
 TORCH_VERSION := 2.11.0
 # A CPU-only Rust binary needs only these three wheels (~545 MB) of the torch set;
 # numpy serves the NumPy side of the re-ranking benchmark.
-PIP_PACKAGES := torch==$(TORCH_VERSION) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85 numpy==2.4.6
+PIP_PACKAGES := torch==$(TORCH_VERSION) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85 numpy==2.4.6 threadpoolctl==3.8.0
 APT_PACKAGES := pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
 	libgstrtspserver-1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
-TORCH_STAMP := $(PY_DIR)/.torch-$(TORCH_VERSION)
+TORCH_STAMP := $(PY_DIR)/.torch-$(TORCH_VERSION)-np1
 APT_STAMP := $(DEPS_DIR)/.apt-done
 
 .PHONY: all deps build test bench lint fmt clean-deps

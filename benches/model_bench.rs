@@ -113,11 +113,11 @@ fn main() -> anyhow::Result<()> {
     let pid_t = |p: &[i64]| Tensor::from_slice(p);
     let images = l2_normalize(
         &(centres.index_select(0, &pid_t(&image_pid))
-            + Tensor::randn([n_img, dim], (Kind::Float, Device::Cpu)) * 0.9),
+            + Tensor::randn([n_img, dim], (Kind::Float, Device::Cpu)) * 2.0),
     );
     let texts = l2_normalize(
         &(centres.index_select(0, &pid_t(&text_pid))
-            + Tensor::randn([n_txt, dim], (Kind::Float, Device::Cpu)) * 0.9),
+            + Tensor::randn([n_txt, dim], (Kind::Float, Device::Cpu)) * 2.0),
     );
     let dir = std::env::temp_dir().join(format!("lookout-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -156,6 +156,9 @@ fn main() -> anyhow::Result<()> {
         .arg(&dir)
         .arg(if quick { "1" } else { "3" })
         .env("PYTHONPATH", &py_path)
+        // This workplace sets these for old OpenBLAS builds; they slow a current NumPy.
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE")
         .output();
     let numpy = match out {
         Ok(o) if o.status.success() => serde_json::from_slice::<serde_json::Value>(&o.stdout).ok(),
@@ -188,6 +191,10 @@ fn main() -> anyhow::Result<()> {
                     v["map"].as_f64().unwrap_or(f64::NAN),
                     v["re_map"].as_f64().unwrap_or(f64::NAN)
                 ),
+            });
+            rows.push(Row {
+                what: "NumPy BLAS".into(),
+                value: v["blas"].as_str().unwrap_or("unknown").to_string(),
             });
             rows.push(Row {
                 what: "speed-up Rust / NumPy".into(),

@@ -48,8 +48,14 @@ def main():
         re_cmc, re_map = rank(re, t_pid, i_pid)
         times.append(time.perf_counter() - start)
     times = sorted(times[1:])
+    try:
+        from threadpoolctl import threadpool_info
+        blas = "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} "
+                         f"{i.get('num_threads')} threads" for i in threadpool_info())
+    except ImportError:
+        blas = "threadpoolctl not installed"
     print(json.dumps({"median_s": times[len(times) // 2], "r1": cmc[0], "map": m_ap,
-                      "re_r1": re_cmc[0], "re_map": re_map}))
+                      "re_r1": re_cmc[0], "re_map": re_map, "blas": blas}))
 
 
 if __name__ == "__main__":

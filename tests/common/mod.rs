@@ -28,6 +28,17 @@ pub fn reference_or_skip(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// The devices to check: the CPU always, CUDA device 0 when libtorch sees one.
+pub fn devices() -> Vec<tch::Device> {
+    let mut devices = vec![tch::Device::Cpu];
+    if tch::Cuda::is_available() {
+        devices.push(tch::Device::Cuda(0));
+    } else {
+        eprintln!("CUDA parity SKIPPED: libtorch sees no CUDA device (build with --features cuda on a GPU machine)");
+    }
+    devices
+}
+
 pub fn read_npz(path: PathBuf) -> HashMap<String, Tensor> {
     Tensor::read_npz(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
