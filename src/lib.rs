@@ -10,3 +10,4 @@ pub mod eval;
 pub mod model;
 pub mod preprocess;
 pub mod text;
+pub mod train;

@@ -27,13 +27,14 @@ impl BatchNorm {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
+    /// `train`: batch statistics, and the running statistics updated in place (momentum 0.1).
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
         x.batch_norm(
             Some(&self.weight),
             Some(&self.bias),
             Some(&self.running_mean),
             Some(&self.running_var),
-            false,
+            train,
             0.1,
             BN_EPS,
             false,
@@ -68,7 +69,7 @@ impl ConvBn {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
         let y = x.conv2d(
             &self.weight,
             None::<Tensor>,
@@ -77,7 +78,7 @@ impl ConvBn {
             [1, 1],
             1,
         );
-        self.bn.forward(&y)
+        self.bn.forward(&y, train)
     }
 }
 
@@ -151,13 +152,13 @@ impl Bottleneck {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let out = self.conv1.forward(x).relu();
-        let out = self.conv2.forward(&out).relu();
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let out = self.conv1.forward(x, train).relu();
+        let out = self.conv2.forward(&out, train).relu();
         let out = avg_pool(&out, self.stride);
-        let out = self.conv3.forward(&out);
+        let out = self.conv3.forward(&out, train);
         let identity = match &self.downsample {
-            Some(down) => down.forward(&avg_pool(x, self.stride)),
+            Some(down) => down.forward(&avg_pool(x, self.stride), train),
             None => x.shallow_clone(),
         };
         (out + identity).relu()
@@ -314,35 +315,48 @@ impl ModifiedResNet {
         &self.config
     }
 
-    fn stem(&self, x: &Tensor) -> Tensor {
+    fn stem(&self, x: &Tensor, train: bool) -> Tensor {
         let mut x = x.shallow_clone();
         for conv in &self.stem {
-            x = conv.forward(&x).relu();
+            x = conv.forward(&x, train).relu();
         }
         avg_pool(&x, 2)
     }
 
-    /// Raw (unnormalised) embeddings of normalised images `(B, 3, H, W)`.
+    /// Raw (unnormalised) embeddings of normalised images `(B, 3, H, W)`, eval mode.
     pub fn forward(&self, images: &Tensor) -> Tensor {
-        let mut x = self.stem(images);
+        self.forward_t(images, false)
+    }
+
+    /// The backbone and attention pool only (no projection), in train or eval mode.
+    pub fn features_t(&self, images: &Tensor, train: bool) -> Tensor {
+        let mut x = self.stem(images, train);
         for stage in &self.stages {
             for block in stage {
-                x = block.forward(&x);
+                x = block.forward(&x, train);
             }
         }
-        self.attnpool
-            .forward(&x)
-            .linear(&self.embed_w, Some(&self.embed_b))
+        self.attnpool.forward(&x)
+    }
+
+    /// The projection to the joint space, applied to [`Self::features_t`]'s output.
+    pub fn project(&self, features: &Tensor) -> Tensor {
+        features.linear(&self.embed_w, Some(&self.embed_b))
+    }
+
+    /// Raw embeddings; `train` runs BatchNorm on batch statistics (updating running stats).
+    pub fn forward_t(&self, images: &Tensor, train: bool) -> Tensor {
+        self.project(&self.features_t(images, train))
     }
 
     /// Like [`Self::forward`], keeping every stage's output.
     pub fn forward_stages(&self, images: &Tensor) -> VisualStages {
-        let stem = self.stem(images);
+        let stem = self.stem(images, false);
         let mut outs = Vec::with_capacity(4);
         let mut x = stem.shallow_clone();
         for stage in &self.stages {
             for block in stage {
-                x = block.forward(&x);
+                x = block.forward(&x, false);
             }
             outs.push(x.shallow_clone());
         }

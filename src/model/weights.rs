@@ -3,8 +3,9 @@
 //! Every encoder takes its tensors from a [`WeightMap`] by their official TextReID key
 //! (`visual_model.layer1.0.conv1.weight`, ...), so a missing key or a wrong shape is
 //! reported with the key, the shape found and the shape the configuration expects.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use safetensors::{Dtype, SafeTensors};
 use tch::{Device, Kind, Tensor};
@@ -46,9 +47,39 @@ pub struct WeightMap {
     tensors: HashMap<String, Tensor>,
     metadata: BTreeMap<String, String>,
     source_name: String,
-    /// When set, every requested key is made up (random, deterministic per key) on
-    /// `device`: for benchmarks of model sizes whose weights cannot be had here.
-    synthetic: Option<Device>,
+    /// When set, a requested key that the map lacks is created on `device` with the
+    /// reference's initialisation for its kind (see [`initial_tensor`]) and kept.
+    create_missing: Option<Device>,
+    created: Mutex<HashMap<String, Tensor>>,
+    /// Every key handed out, so a trainer knows which tensors a model uses.
+    accessed: Mutex<BTreeSet<String>>,
+}
+
+/// The reference's initialisation for a tensor, told apart by its key and rank:
+/// BatchNorm weight 1 / bias 0 / running stats (0, 1); GRU weights U(±1/√H) (PyTorch's
+/// default); the identity projection Xavier-uniform; attention-pool positional embedding
+/// N(0, C^-1/2) (CLIP); every other Linear and conv weight Kaiming-normal (fan-out) with
+/// zero bias, as TextReID's heads do.
+pub fn initial_tensor(key: &str, shape: &[i64], device: Device) -> Tensor {
+    let opts = (Kind::Float, device);
+    let fan_out: i64 = shape.first().copied().unwrap_or(1) * shape.iter().skip(2).product::<i64>();
+    if key.ends_with("running_var") {
+        Tensor::ones(shape, opts)
+    } else if key.ends_with("running_mean") || key.ends_with("bias") {
+        Tensor::zeros(shape, opts)
+    } else if key.contains("gru.weight") {
+        let hidden = (shape[0] / 3).max(1) as f64;
+        (Tensor::rand(shape, opts) * 2.0 - 1.0) / hidden.sqrt()
+    } else if key.ends_with("loss_evaluator.projection") {
+        let bound = (6.0 / (shape[0] + shape[1]) as f64).sqrt();
+        (Tensor::rand(shape, opts) * 2.0 - 1.0) * bound
+    } else if key.ends_with("positional_embedding") {
+        Tensor::randn(shape, opts) / (shape[1] as f64).sqrt()
+    } else if shape.len() == 1 {
+        Tensor::ones(shape, opts)
+    } else {
+        Tensor::randn(shape, opts) * (2.0 / fan_out.max(1) as f64).sqrt()
+    }
 }
 
 pub(crate) fn kind_of(dtype: Dtype) -> Option<Kind> {
@@ -135,39 +166,43 @@ impl WeightMap {
             tensors,
             metadata,
             source_name: source_name.to_string(),
-            synthetic: None,
+            create_missing: None,
+            created: Mutex::default(),
+            accessed: Mutex::default(),
         })
     }
 
-    /// A map that invents every tensor asked for: scaled Gaussian weights (1/sqrt(fan-in)),
-    /// unit BatchNorm statistics. Only for speed measurements and shape tests; such a
-    /// model computes nothing meaningful.
+    /// A map with no tensors that creates every one asked for (see [`initial_tensor`]):
+    /// a model initialised from scratch, or for speed measurements of sizes whose
+    /// weights cannot be had here.
     pub fn synthetic(device: Device) -> Self {
-        Self {
-            tensors: HashMap::new(),
-            metadata: BTreeMap::new(),
-            source_name: "synthetic weights".to_string(),
-            synthetic: Some(device),
-        }
+        Self::from_tensors(HashMap::new(), BTreeMap::new(), "synthetic weights").creating_missing(device)
     }
 
-    fn invent(key: &str, shape: &[i64], device: Device) -> Tensor {
-        let opts = (Kind::Float, device);
-        if key.ends_with("running_var")
-            || (key.contains(".bn") && key.ends_with(".weight"))
-            || key.contains("downsample.1.weight")
-        {
-            return Tensor::ones(shape, opts);
+    /// From now on a missing key is created (and kept) instead of being an error.
+    pub fn creating_missing(mut self, device: Device) -> Self {
+        self.create_missing = Some(device);
+        self
+    }
+
+    /// Keys handed out by [`Self::get`] so far.
+    pub fn accessed(&self) -> BTreeSet<String> {
+        self.accessed.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Every tensor, the loaded ones and those created since.
+    pub fn all_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out: Vec<(String, Tensor)> = self.tensors.iter().map(|(k, t)| (k.clone(), t.shallow_clone())).collect();
+        if let Ok(created) = self.created.lock() {
+            out.extend(created.iter().map(|(k, t)| (k.clone(), t.shallow_clone())));
         }
-        if key.ends_with("running_mean") || key.ends_with(".bias") {
-            return Tensor::zeros(shape, opts);
-        }
-        let seed = key.bytes().fold(1469598103934665603u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(1099511628211)
-        });
-        tch::manual_seed((seed >> 1) as i64);
-        let fan_in: i64 = shape.iter().skip(1).product::<i64>().max(1);
-        Tensor::randn(shape, opts) / (fan_in as f64).sqrt()
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Adds or replaces a tensor.
+    pub fn insert(&mut self, key: &str, tensor: Tensor) {
+        self.tensors.insert(key.to_string(), tensor);
     }
 
     /// Builds a map from tensors already in memory (used by conversions and tests).
@@ -180,7 +215,9 @@ impl WeightMap {
             tensors,
             metadata,
             source_name: source_name.to_string(),
-            synthetic: None,
+            create_missing: None,
+            created: Mutex::default(),
+            accessed: Mutex::default(),
         }
     }
 
@@ -202,19 +239,38 @@ impl WeightMap {
 
     /// The shape of `key`, if present.
     pub fn shape(&self, key: &str) -> Option<Vec<i64>> {
-        self.tensors.get(key).map(|t| t.size())
+        self.tensors.get(key).map(|t| t.size()).or_else(|| {
+            self.created.lock().ok().and_then(|c| c.get(key).map(|t| t.size()))
+        })
     }
 
     /// The tensor `key`, which must have exactly `expected` as its shape.
     pub fn get(&self, key: &str, expected: &[i64]) -> Result<Tensor, WeightsError> {
-        if let Some(device) = self.synthetic {
-            return Ok(Self::invent(key, expected, device));
+        if let Ok(mut accessed) = self.accessed.lock() {
+            accessed.insert(key.to_string());
         }
-        let tensor = self.tensors.get(key).ok_or_else(|| WeightsError::Missing {
-            key: key.to_string(),
-            expected: expected.to_vec(),
-            source_name: self.source_name.clone(),
-        })?;
+        let created;
+        let tensor = match (self.tensors.get(key), self.create_missing) {
+            (Some(t), _) => t,
+            (None, Some(device)) => {
+                let mut made = self.created.lock().map_err(|_| WeightsError::Torch {
+                    key: key.to_string(),
+                    reason: "weight map lock poisoned".into(),
+                })?;
+                created = made
+                    .entry(key.to_string())
+                    .or_insert_with(|| initial_tensor(key, expected, device))
+                    .shallow_clone();
+                &created
+            }
+            (None, None) => {
+                return Err(WeightsError::Missing {
+                    key: key.to_string(),
+                    expected: expected.to_vec(),
+                    source_name: self.source_name.clone(),
+                })
+            }
+        };
         let found = tensor.size();
         if found != expected {
             return Err(WeightsError::Shape {
