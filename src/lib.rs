@@ -5,6 +5,7 @@
 //! embedded by the TextReID dual encoder ([`model`]), and compared, ranked and
 //! re-ranked ([`eval`]). [`checkpoint`] reads and converts official checkpoints.
 pub mod checkpoint;
+pub mod dataset;
 pub mod device;
 pub mod eval;
 pub mod model;

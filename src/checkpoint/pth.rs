@@ -1,10 +1,22 @@
-//! Reader for PyTorch `torch.save` checkpoints in the zip format (torch >= 1.6).
+//! Reader for PyTorch `torch.save` checkpoints: the zip format (torch >= 1.6) and the
+//! legacy format (`_use_new_zipfile_serialization=False`, the default before 1.6).
 //!
-//! Pure Rust, no libtorch. The archive holds `<top>/data.pkl` (a pickle, protocol 2
+//! Pure Rust, no libtorch. **Zip format**: the archive holds `<top>/data.pkl` (a pickle, protocol 2
 //! as written by `torch.save`) and one entry `<top>/data/<key>` per storage with the
 //! storage's raw little-endian bytes. Tensors inside the pickle are
 //! `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)` calls whose
 //! storage is a persistent id `('storage', torch.FloatStorage, key, location, numel)`.
+//!
+//! **Legacy format** (file starts with a pickle PROTO opcode, `80 02`): consecutive
+//! pickles — the magic number 0x1950a86a20f9469cfc6c, the protocol version 1001, a
+//! `sys_info` dict (`little_endian` must be true), the object itself, whose storages are
+//! persistent ids `('storage', torch.FloatStorage, root_key, location, numel,
+//! view_metadata)` with `view_metadata` None or `(view_key, offset, view_size)` (a
+//! window of the root storage, in elements), then a pickle of the list of root storage
+//! keys; then, for each key in that order, an 8-byte little-endian element count and
+//! the storage's raw little-endian bytes. A legacy file is read into memory whole.
+//! The still older tar-based format (torch < 0.4) is refused with
+//! [`PthError::LegacyFormat`].
 //!
 //! [`read_state_dict`] returns the tensors of a state dict as C-contiguous byte
 //! buffers; views (offset, non-contiguous strides) are gathered, and storages shared
@@ -174,8 +186,10 @@ pub enum PthError {
         #[source]
         source: std::io::Error,
     },
-    #[error("not a zip archive: legacy (pre-1.6) torch.save format is not supported; re-save with torch>=1.6 (file {})", path.display())]
-    LegacyFormat { path: PathBuf },
+    /// A file that starts like a legacy (pre-1.6, non-zip) `torch.save` file but is not
+    /// a well-formed one, or uses the unsupported tar-based layout of torch < 0.4.
+    #[error("legacy (pre-1.6, non-zip) torch.save file {}: {detail}", path.display())]
+    LegacyFormat { path: PathBuf, detail: String },
     #[error("not a zip archive: {} ({detail})", path.display())]
     NotZip { path: PathBuf, detail: String },
     #[error("zip archive {}: {detail}", path.display())]
@@ -304,7 +318,36 @@ struct StorageRef {
     /// None for storage classes this reader does not support (complex, quantized, ...).
     dtype: Option<PthDType>,
     type_name: String,
+    /// The (root) storage's key: zip entry `data/<key>`, or the legacy record key.
     key: String,
+    /// Legacy storage views: the view starts `view_offset` elements into the root
+    /// storage and holds `view_size` elements. (0, None) for a whole storage.
+    view_offset: usize,
+    view_size: Option<usize>,
+}
+
+/// What the legacy format needs to know of a root storage to step over its record:
+/// from the first persistent id naming it (as torch does).
+#[derive(Debug, Clone)]
+struct StorageDecl {
+    type_name: String,
+    /// Element size in bytes, None for a storage class of unknown size.
+    elem: Option<usize>,
+    numel: usize,
+}
+
+/// Element size of torch storage classes this reader cannot load but must step over.
+fn other_storage_elem_size(name: &str) -> Option<usize> {
+    Some(match name {
+        "ComplexDoubleStorage" => 16,
+        "ComplexFloatStorage" => 8,
+        "ComplexHalfStorage" => 4,
+        "QInt32Storage" | "UInt32Storage" => 4,
+        "UInt64Storage" => 8,
+        "UInt16Storage" => 2,
+        "QInt8Storage" | "QUInt8Storage" | "QUInt4x2Storage" | "QUInt2x4Storage" => 1,
+        _ => return None,
+    })
 }
 
 #[derive(Debug)]
@@ -418,6 +461,8 @@ struct Unpickler<'a> {
     stack: Vec<Value>,
     marks: Vec<usize>,
     memo: HashMap<u32, Value>,
+    /// Every storage named by a persistent id, by key (first declaration kept).
+    storages: HashMap<String, StorageDecl>,
 }
 
 type PResult<T> = Result<T, PthError>;
@@ -435,7 +480,16 @@ impl<'a> Unpickler<'a> {
             stack: Vec::new(),
             marks: Vec::new(),
             memo: HashMap::new(),
+            storages: HashMap::new(),
         }
+    }
+
+    /// An unpickler for the pickle starting at byte `pos` of `data` (positions in
+    /// error messages are then offsets into `data`).
+    fn at(data: &'a [u8], pos: usize, entry: &'a str) -> Self {
+        let mut u = Self::new(data, entry);
+        u.pos = pos.min(data.len());
+        u
     }
 
     fn err(&self, detail: impl Into<String>) -> PthError {
@@ -955,7 +1009,7 @@ impl<'a> Unpickler<'a> {
         }
     }
 
-    fn persistent_load(&self, pid: Value) -> PResult<Value> {
+    fn persistent_load(&mut self, pid: Value) -> PResult<Value> {
         let items = match &pid {
             Value::Tuple(t) => t.0.clone(),
             _ => return Ok(Value::PersId(Rc::new(Seq(vec![pid])))),
@@ -996,10 +1050,44 @@ impl<'a> Unpickler<'a> {
         } else {
             None
         };
+        let type_name = format!("{module}.{name}");
+        let numel = self.to_usize(&items[4], "storage numel")?;
+        // Legacy format: a sixth field, None or (view_key, offset, view_size).
+        let (view_offset, view_size) = match items.get(5) {
+            None | Some(Value::None) => (0, None),
+            Some(v) => {
+                let meta = v.items().filter(|m| m.len() == 3).ok_or_else(|| {
+                    self.err(format!(
+                        "storage persistent id: view metadata is a {}, expected a 3-tuple",
+                        v.kind()
+                    ))
+                })?;
+                let offset = self.to_usize(&meta[1], "storage view offset")?;
+                let size = self.to_usize(&meta[2], "storage view size")?;
+                if offset.checked_add(size).is_none_or(|end| end > numel) {
+                    return Err(self.err(format!(
+                        "storage view [{offset}, {offset}+{size}) exceeds storage `{key}` of {numel} elements"
+                    )));
+                }
+                (offset, Some(size))
+            }
+        };
+        let elem = dtype.map(PthDType::size).or_else(|| {
+            (module == "torch")
+                .then(|| other_storage_elem_size(&name))
+                .flatten()
+        });
+        self.storages.entry(key.clone()).or_insert(StorageDecl {
+            type_name: type_name.clone(),
+            elem,
+            numel,
+        });
         Ok(Value::Storage(Rc::new(StorageRef {
             dtype,
-            type_name: format!("{module}.{name}"),
+            type_name,
             key,
+            view_offset,
+            view_size,
         })))
     }
 
@@ -1151,7 +1239,7 @@ fn set_items(d: &Value, items: Vec<Value>) {
 // Archive reading
 // ---------------------------------------------------------------------------------
 
-/// Reads the state dict of a `torch.save` zip checkpoint.
+/// Reads the state dict of a `torch.save` checkpoint, zip or legacy format.
 ///
 /// If the top-level object is a dict holding the key `entry` (e.g. "model", or
 /// "state_dict"), that inner dict is used; if `entry` is None, the key "model" is used
@@ -1170,22 +1258,35 @@ pub fn read_state_dict(
     };
     let mut file = File::open(path).map_err(io_err)?;
     let file_len = file.metadata().map_err(io_err)?.len();
-    let mut magic = [0u8; 4];
-    let n = read_fully(&mut file, &mut magic).map_err(io_err)?;
+    let mut head = [0u8; HEAD_LEN];
+    let n = read_fully(&mut file, &mut head).map_err(io_err)?;
     file.rewind().map_err(io_err)?;
-    check_magic(path, &magic[..n])?;
-    read_state_dict_from_reader(file, file_len, path, entry)
+    match check_magic(path, &head[..n])? {
+        Format::Zip => read_state_dict_from_reader(file, file_len, path, entry),
+        Format::Legacy => {
+            let mut bytes = Vec::with_capacity(usize::try_from(file_len).unwrap_or(0));
+            file.read_to_end(&mut bytes).map_err(io_err)?;
+            read_legacy(&bytes, path, entry)
+        }
+    }
 }
 
-/// Like [`read_state_dict`], for an archive already in memory. `name` is used in
+/// Like [`read_state_dict`], for a checkpoint already in memory. `name` is used in
 /// error messages.
 pub fn read_state_dict_from_bytes(
     bytes: &[u8],
     name: &Path,
     entry: Option<&str>,
 ) -> Result<Vec<(String, PthTensor)>, PthError> {
-    check_magic(name, &bytes[..bytes.len().min(4)])?;
-    read_state_dict_from_reader(std::io::Cursor::new(bytes), bytes.len() as u64, name, entry)
+    match check_magic(name, &bytes[..bytes.len().min(HEAD_LEN)])? {
+        Format::Zip => read_state_dict_from_reader(
+            std::io::Cursor::new(bytes),
+            bytes.len() as u64,
+            name,
+            entry,
+        ),
+        Format::Legacy => read_legacy(bytes, name, entry),
+    }
 }
 
 fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -1201,22 +1302,38 @@ fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-fn check_magic(path: &Path, magic: &[u8]) -> Result<(), PthError> {
+/// Bytes looked at to tell the formats apart (a tar header is 512 bytes).
+const HEAD_LEN: usize = 512;
+
+enum Format {
+    Zip,
+    Legacy,
+}
+
+fn check_magic(path: &Path, magic: &[u8]) -> Result<Format, PthError> {
     if magic.starts_with(b"PK") {
-        return Ok(());
+        return Ok(Format::Zip);
     }
-    // Legacy torch.save: a pickle (PROTO opcode) of the magic number, or an old tar file.
+    // Legacy torch.save: a pickle (PROTO opcode) of the magic number.
     if magic.first() == Some(&0x80) {
+        return Ok(Format::Legacy);
+    }
+    // torch < 0.4 wrote a tar archive (members sys_info, pickle, storages, tensors).
+    if magic.len() >= 262 && &magic[257..262] == b"ustar" {
         return Err(PthError::LegacyFormat {
             path: path.to_path_buf(),
+            detail: "this is the tar-based format of torch < 0.4, which is not supported; \
+                     re-save it with a newer torch (torch.save(torch.load(f), g))"
+                .to_string(),
         });
     }
+    let shown = &magic[..magic.len().min(4)];
     let detail = if magic.is_empty() {
         "file is empty".to_string()
     } else {
         format!(
             "file starts with bytes {}",
-            magic
+            shown
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<Vec<_>>()
@@ -1271,13 +1388,29 @@ fn read_entry<R: Read + Seek>(
     Ok(buf)
 }
 
-/// Like [`read_state_dict`] on any seekable reader over a zip archive of `len` bytes.
+/// Like [`read_state_dict`] on any seekable reader over a checkpoint of `len` bytes
+/// (a zip archive, or a legacy file, which is then read into memory).
 pub fn read_state_dict_from_reader<R: Read + Seek>(
-    reader: R,
+    mut reader: R,
     len: u64,
     name: &Path,
     entry: Option<&str>,
 ) -> Result<Vec<(String, PthTensor)>, PthError> {
+    let io_err = |source| PthError::Io {
+        path: name.to_path_buf(),
+        source,
+    };
+    let start = reader.stream_position().map_err(io_err)?;
+    let mut first = [0u8; 1];
+    let n = read_fully(&mut reader, &mut first).map_err(io_err)?;
+    reader
+        .seek(std::io::SeekFrom::Start(start))
+        .map_err(io_err)?;
+    if n == 1 && first[0] == 0x80 {
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        reader.take(len).read_to_end(&mut bytes).map_err(io_err)?;
+        return read_legacy(&bytes, name, entry);
+    }
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| match e {
         zip::result::ZipError::InvalidArchive(m) => PthError::Zip {
             path: name.to_path_buf(),
@@ -1343,7 +1476,27 @@ pub fn read_state_dict_from_reader<R: Read + Seek>(
     let specs = select_tensors(&root, entry, &pkl)?;
     drop(root);
 
-    // Read each storage once; free it after its last use.
+    materialize(specs, len, |skey, key| {
+        let ename = format!("{top}data/{skey}");
+        if !name_set.contains(ename.as_str()) {
+            return Err(PthError::MissingStorage {
+                storage: skey.to_string(),
+                key: key.to_string(),
+                entry: ename,
+            });
+        }
+        read_entry(&mut archive, &ename, len)
+    })
+}
+
+/// Turns tensor specs into contiguous tensors. `fetch(storage_key, tensor_key)` returns
+/// a storage's bytes; each storage is fetched once and freed after its last use.
+/// `len` is the size of the file (bounds what overlapping views may expand to).
+fn materialize(
+    specs: Vec<(String, Rc<TensorSpec>)>,
+    len: u64,
+    mut fetch: impl FnMut(&str, &str) -> Result<Vec<u8>, PthError>,
+) -> Result<Vec<(String, PthTensor)>, PthError> {
     let mut uses: HashMap<String, usize> = HashMap::new();
     for (_, t) in &specs {
         *uses.entry(t.storage.key.clone()).or_default() += 1;
@@ -1387,7 +1540,7 @@ pub fn read_state_dict_from_reader<R: Read + Seek>(
         let data = if numel == 0 {
             Vec::new()
         } else {
-            // Highest element index touched, then bytes needed.
+            // Highest element index touched (within the storage view), then bytes needed.
             let mut max_idx = spec.offset;
             for (&d, &s) in spec.shape.iter().zip(&spec.stride) {
                 max_idx = (d - 1)
@@ -1398,17 +1551,22 @@ pub fn read_state_dict_from_reader<R: Read + Seek>(
                         detail: "offset/stride overflow".to_string(),
                     })?;
             }
-            let need = (max_idx as u64 + 1).saturating_mul(elem as u64);
-            if !cache.contains_key(&skey) {
-                let ename = format!("{top}data/{skey}");
-                if !name_set.contains(ename.as_str()) {
-                    return Err(PthError::MissingStorage {
-                        storage: skey,
+            if let Some(view) = spec.storage.view_size {
+                if max_idx >= view {
+                    return Err(PthError::Tensor {
                         key,
-                        entry: ename,
+                        detail: format!(
+                            "reaches element {max_idx} of a storage view of {view} elements \
+                             (storage {skey})"
+                        ),
                     });
                 }
-                let bytes = read_entry(&mut archive, &ename, len)?;
+            }
+            let offset = spec.storage.view_offset + spec.offset; // no overflow: view checked
+            let max_idx = max_idx + spec.storage.view_offset;
+            let need = (max_idx as u64 + 1).saturating_mul(elem as u64);
+            if !cache.contains_key(&skey) {
+                let bytes = fetch(&skey, &key)?;
                 cache.insert(skey.clone(), bytes);
             }
             let storage = &cache[&skey];
@@ -1422,14 +1580,14 @@ pub fn read_state_dict_from_reader<R: Read + Seek>(
             }
             let last_use = uses.get(&skey) == Some(&1);
             if last_use
-                && spec.offset == 0
+                && offset == 0
                 && storage.len() == out_bytes
                 && is_contiguous(&spec.shape, &spec.stride)
             {
                 // The tensor is its whole storage and nothing else uses it: no copy.
                 cache.remove(&skey).unwrap_or_default()
             } else {
-                gather(storage, elem, spec.offset, &spec.shape, &spec.stride, numel)
+                gather(storage, elem, offset, &spec.shape, &spec.stride, numel)
             }
         };
         if let Some(u) = uses.get_mut(&skey) {
@@ -1448,6 +1606,175 @@ pub fn read_state_dict_from_reader<R: Read + Seek>(
         ));
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------------
+// Legacy (pre-1.6) format
+// ---------------------------------------------------------------------------------
+
+/// The magic number torch.save's legacy format pickles first, little-endian.
+const LEGACY_MAGIC_LE: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+const LEGACY_MAGIC_DEC: &str = "119547037146038801333356";
+const LEGACY_PROTOCOL_VERSION: i64 = 1001;
+
+const E_MAGIC: &str = "legacy magic-number pickle";
+const E_VERSION: &str = "legacy protocol-version pickle";
+const E_SYS_INFO: &str = "legacy sys_info pickle";
+const E_DATA: &str = "legacy data pickle";
+const E_KEYS: &str = "legacy storage-key pickle";
+
+fn read_legacy(
+    bytes: &[u8],
+    name: &Path,
+    entry: Option<&str>,
+) -> Result<Vec<(String, PthTensor)>, PthError> {
+    let legacy_err = |detail: String| PthError::LegacyFormat {
+        path: name.to_path_buf(),
+        detail,
+    };
+    // 1. The magic number. It does not fit in an i64, so the pickle's own bytes are
+    //    checked (LONG1/LONG4 little-endian bytes, or the decimal text of protocol 0).
+    let mut u = Unpickler::at(bytes, 0, E_MAGIC);
+    let magic = u.run().map_err(|e| {
+        legacy_err(format!(
+            "starts with a pickle opcode but is not a torch.save file ({e})"
+        ))
+    })?;
+    let magic_end = u.pos;
+    let raw = &bytes[..magic_end];
+    let is_magic = matches!(magic, Value::BigInt)
+        && (raw
+            .windows(LEGACY_MAGIC_LE.len())
+            .any(|w| w == LEGACY_MAGIC_LE)
+            || raw
+                .windows(LEGACY_MAGIC_DEC.len())
+                .any(|w| w == LEGACY_MAGIC_DEC.as_bytes()));
+    if !is_magic {
+        return Err(legacy_err(format!(
+            "the first pickle is a {}, not torch.save's magic number 0x1950a86a20f9469cfc6c",
+            magic.kind()
+        )));
+    }
+    // 2. The protocol version.
+    let mut u = Unpickler::at(bytes, magic_end, E_VERSION);
+    let version = u.run()?;
+    match version {
+        Value::Int(LEGACY_PROTOCOL_VERSION) => {}
+        Value::Int(v) => {
+            return Err(legacy_err(format!(
+                "protocol version {v}, expected {LEGACY_PROTOCOL_VERSION}"
+            )))
+        }
+        other => {
+            return Err(legacy_err(format!(
+                "protocol version is a {}, expected the int {LEGACY_PROTOCOL_VERSION}",
+                other.kind()
+            )))
+        }
+    }
+    // 3. sys_info: {'protocol_version': 1001, 'little_endian': True, 'type_sizes': {...}}
+    let mut u = Unpickler::at(bytes, u.pos, E_SYS_INFO);
+    let sys_info = u.run()?;
+    if let Value::Dict(d) = &sys_info {
+        let little = d
+            .borrow()
+            .0
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("little_endian"))
+            .map(|(_, v)| v.clone());
+        if let Some(Value::Bool(false)) = little {
+            return Err(PthError::ByteOrder {
+                entry: E_SYS_INFO.to_string(),
+                order: "little_endian: False".to_string(),
+            });
+        }
+    }
+    drop(sys_info);
+    // 4. The object.
+    let mut u = Unpickler::at(bytes, u.pos, E_DATA);
+    let root = u.run()?;
+    let data_end = u.pos;
+    let decls = std::mem::take(&mut u.storages);
+    let specs = select_tensors(&root, entry, E_DATA)?;
+    drop(root);
+    // 5. The storage keys, in the order of the records that follow.
+    let mut u = Unpickler::at(bytes, data_end, E_KEYS);
+    let keys_value = u.run()?;
+    let mut pos = u.pos;
+    let keys: Vec<String> = keys_value
+        .items()
+        .ok_or_else(|| {
+            legacy_err(format!(
+                "the storage key pickle is a {}, expected a list",
+                keys_value.kind()
+            ))
+        })?
+        .iter()
+        .map(|k| match k {
+            Value::Str(s) => Ok(s.to_string()),
+            Value::Int(i) => Ok(i.to_string()),
+            other => Err(legacy_err(format!(
+                "a storage key is a {}, expected a str",
+                other.kind()
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    drop(keys_value);
+    // 6. The records: u64 element count, then the bytes. Only their places are noted.
+    let mut records: HashMap<String, (usize, usize)> = HashMap::with_capacity(keys.len());
+    for key in &keys {
+        let decl = decls.get(key).ok_or_else(|| {
+            legacy_err(format!(
+                "storage `{key}` is listed at byte {pos} but no tensor refers to it"
+            ))
+        })?;
+        let elem = decl.elem.ok_or_else(|| {
+            legacy_err(format!(
+                "storage `{key}` has type {}, whose element size is unknown, so its \
+                 record at byte {pos} cannot be stepped over",
+                decl.type_name
+            ))
+        })?;
+        let head = bytes.get(pos..pos.saturating_add(8)).ok_or_else(|| {
+            legacy_err(format!(
+                "truncated: the record of storage `{key}` starts at byte {pos} \
+                     but the file has {} bytes",
+                bytes.len()
+            ))
+        })?;
+        let count = u64::from_le_bytes(head.try_into().unwrap_or([0; 8]));
+        if count != decl.numel as u64 {
+            return Err(legacy_err(format!(
+                "the record of storage `{key}` at byte {pos} holds {count} elements, \
+                 its persistent id says {}",
+                decl.numel
+            )));
+        }
+        let start = pos + 8;
+        let nbytes = (count as usize)
+            .checked_mul(elem)
+            .filter(|&n| start.checked_add(n).is_some_and(|end| end <= bytes.len()))
+            .ok_or_else(|| {
+                legacy_err(format!(
+                    "truncated: storage `{key}` needs {count}×{elem} bytes from byte {start}, \
+                     the file has {}",
+                    bytes.len()
+                ))
+            })?;
+        if records.insert(key.clone(), (start, nbytes)).is_some() {
+            return Err(legacy_err(format!("storage `{key}` is listed twice")));
+        }
+        pos = start + nbytes;
+    }
+    materialize(specs, bytes.len() as u64, |skey, key| {
+        let &(start, n) = records.get(skey).ok_or_else(|| {
+            legacy_err(format!(
+                "storage `{skey}` of tensor `{key}` has no data record (it is not in the \
+                 storage key list)"
+            ))
+        })?;
+        Ok(bytes[start..start + n].to_vec())
+    })
 }
 
 /// C-contiguous layout (dims of size 1 may have any stride)?
@@ -1770,10 +2097,34 @@ mod tests {
 
     #[test]
     fn reads_genuine_torch_save_fixture() {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(FIXTURE_JSON).unwrap()).unwrap();
-        let expected = json["tensors"].as_array().unwrap();
         let got = read_state_dict(Path::new(FIXTURE_PTH), None).unwrap();
+        check_against_json(&got, FIXTURE_JSON);
+        // The strided view shares the base tensor's storage: offset 1, transposed.
+        let base = f32s(&got[0].1);
+        let view = f32s(&got[1].1);
+        assert_eq!(got[1].1.shape, vec![3, 4]);
+        for i in 0..3 {
+            for j in 0..4 {
+                assert_eq!(view[i * 4 + j], base[j * 6 + i + 1]);
+            }
+        }
+        // Explicit entry gives the same; a missing entry on a wrapper dict is an error.
+        let same = read_state_dict(Path::new(FIXTURE_PTH), Some("model")).unwrap();
+        assert_eq!(same.len(), got.len());
+        let err = read_state_dict(Path::new(FIXTURE_PTH), Some("state_dict")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("state_dict") && msg.contains("`model`") && msg.contains("`epoch`"),
+            "{msg}"
+        );
+    }
+
+    /// Compares a state dict with the expected keys, dtypes, shapes, bytes and values
+    /// that real torch wrote next to a fixture.
+    fn check_against_json(got: &[(String, PthTensor)], json_path: &str) {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
+        let expected = json["tensors"].as_array().unwrap();
         assert_eq!(got.len(), expected.len());
         for ((key, t), e) in got.iter().zip(expected) {
             assert_eq!(key, e["key"].as_str().unwrap(), "key order");
@@ -1827,24 +2178,6 @@ mod tests {
                 }
             }
         }
-        // The strided view shares the base tensor's storage: offset 1, transposed.
-        let base = f32s(&got[0].1);
-        let view = f32s(&got[1].1);
-        assert_eq!(got[1].1.shape, vec![3, 4]);
-        for i in 0..3 {
-            for j in 0..4 {
-                assert_eq!(view[i * 4 + j], base[j * 6 + i + 1]);
-            }
-        }
-        // Explicit entry gives the same; a missing entry on a wrapper dict is an error.
-        let same = read_state_dict(Path::new(FIXTURE_PTH), Some("model")).unwrap();
-        assert_eq!(same.len(), got.len());
-        let err = read_state_dict(Path::new(FIXTURE_PTH), Some("state_dict")).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.contains("state_dict") && msg.contains("`model`") && msg.contains("`epoch`"),
-            "{msg}"
-        );
     }
 
     #[test]
@@ -2314,7 +2647,7 @@ mod tests {
             matches!(e, PthError::MissingDataPkl { .. }) && m.contains("archive/version"),
             "{m}"
         );
-        // Legacy torch.save (a pickle of the magic number first), through a real file.
+        // A legacy torch.save file cut after its magic number, through a real file.
         let legacy = [
             0x80u8, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
             b'.',
@@ -2324,13 +2657,300 @@ mod tests {
         std::fs::write(&path, legacy).unwrap();
         let e = read_state_dict(&path, None).unwrap_err();
         let _ = std::fs::remove_file(&path);
-        assert!(matches!(e, PthError::LegacyFormat { .. }));
-        assert!(e.to_string().starts_with(
-            "not a zip archive: legacy (pre-1.6) torch.save format is not supported; re-save with torch>=1.6"
-        ));
+        assert_eq!(
+            e.to_string(),
+            "malformed pickle: truncated: pickle ends without STOP \
+             (opcode 0x00 at byte 15 of legacy protocol-version pickle)"
+        );
+        // Garbage behind a PROTO opcode: not a torch.save file.
+        let mut garbage = vec![0x80u8, 0x02];
+        garbage.extend_from_slice(&junk);
+        let e = read_bytes(&garbage, None).unwrap_err();
+        assert!(matches!(e, PthError::LegacyFormat { .. }), "{e}");
+        assert!(
+            e.to_string().starts_with(
+                "legacy (pre-1.6, non-zip) torch.save file test.pth: starts with a pickle opcode \
+                 but is not a torch.save file"
+            ),
+            "{e}"
+        );
+        // A pickle that is not the magic number.
+        let e = read_bytes(&[0x80, 2, b'K', 5, b'.'], None).unwrap_err();
+        assert!(
+            matches!(e, PthError::LegacyFormat { .. })
+                && e.to_string()
+                    .contains("the first pickle is a int, not torch.save's magic"),
+            "{e}"
+        );
+        // The tar-based format of torch < 0.4.
+        let mut tar = vec![0u8; 1024];
+        tar[..8].copy_from_slice(b"sys_info");
+        tar[257..262].copy_from_slice(b"ustar");
+        let e = read_bytes(&tar, None).unwrap_err();
+        assert!(
+            matches!(e, PthError::LegacyFormat { .. }) && e.to_string().contains("tar-based"),
+            "{e}"
+        );
         // Missing file.
         let e = read_state_dict(Path::new("/nonexistent/x.pth"), None).unwrap_err();
         assert!(matches!(e, PthError::Io { .. }) && e.to_string().contains("/nonexistent/x.pth"));
+    }
+
+    // ----------------------------------------------------------------- legacy format
+
+    const LEGACY_PT: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/torch_save_legacy_small.pt"
+    );
+    const LEGACY_JSON: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/torch_save_legacy_small.json"
+    );
+
+    #[test]
+    fn reads_genuine_legacy_fixture() {
+        // {"state_dict": sd, "epoch": 3, "optimizer": {...}, "note": "legacy"}: state_dict
+        // is chosen by default; the optimizer's storages are records to step over.
+        let got = read_state_dict(Path::new(LEGACY_PT), None).unwrap();
+        check_against_json(&got, LEGACY_JSON);
+        // Three tensors share one storage: the base, a transposed view at offset 1 and
+        // a row at offset 12.
+        let base = f32s(&got[0].1);
+        let view = f32s(&got[1].1);
+        for i in 0..3 {
+            for j in 0..4 {
+                assert_eq!(view[i * 4 + j], base[j * 6 + i + 1]);
+            }
+        }
+        assert_eq!(f32s(&got[2].1), base[12..18]);
+        // Same through the in-memory and reader entry points.
+        let bytes = std::fs::read(LEGACY_PT).unwrap();
+        let mem = read_bytes(&bytes, Some("state_dict")).unwrap();
+        let rdr = read_state_dict_from_reader(
+            std::io::Cursor::new(&bytes),
+            bytes.len() as u64,
+            Path::new("x.pt"),
+            None,
+        )
+        .unwrap();
+        for ((a, b), c) in got.iter().zip(&mem).zip(&rdr) {
+            assert_eq!((&a.0, &a.1.data), (&b.0, &b.1.data));
+            assert_eq!((&a.0, &a.1.shape), (&c.0, &c.1.shape));
+        }
+        // Another entry: the tensors outside the state dict.
+        let opt = read_bytes(&bytes, Some("optimizer")).unwrap();
+        assert_eq!(opt.len(), 2);
+        assert_eq!(
+            (opt[0].0.as_str(), opt[0].1.dtype),
+            ("momentum", PthDType::F16)
+        );
+        assert_eq!(opt[0].1.shape, [7]);
+        assert_eq!(opt[1].0, "step");
+        assert_eq!(opt[1].1.to_f32_vec(), [0., 1., 2.]);
+        let e = read_bytes(&bytes, Some("note")).unwrap_err().to_string();
+        assert!(
+            e.contains("`note`") && e.contains("str") && e.contains("legacy data pickle"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn legacy_fixture_truncations_and_byte_flips_are_handled() {
+        let bytes = std::fs::read(LEGACY_PT).unwrap();
+        for cut in 0..bytes.len() {
+            assert!(read_bytes(&bytes[..cut], None).is_err(), "cut {cut}");
+        }
+        for i in 0..bytes.len() {
+            for x in [0x00u8, 0xff, 0x80, b'h', b'(', b'.', b'N'] {
+                let mut b = bytes.clone();
+                b[i] = x;
+                let _ = read_bytes(&b, None); // must not panic
+            }
+        }
+    }
+
+    /// The pickles of a legacy file up to (not including) the data pickle.
+    fn legacy_header(little_endian: bool, version: i64) -> Vec<u8> {
+        let mut b = vec![0x80u8, 2, 0x8a, 10];
+        b.extend_from_slice(&LEGACY_MAGIC_LE);
+        b.push(b'.');
+        let mut p = Pk::default();
+        p.proto(2).int(version);
+        b.extend(p.stop());
+        let mut p = Pk::default();
+        p.proto(2).op(b'}').op(b'(').s("protocol_version").int(1001);
+        p.s("little_endian")
+            .op(if little_endian { 0x88 } else { 0x89 });
+        p.s("type_sizes").op(b'}').op(b'u');
+        b.extend(p.stop());
+        b
+    }
+
+    /// A legacy tensor: `_rebuild_tensor_v2(('storage', torch.<cls>, key, 'cpu', numel,
+    /// view), offset, shape, stride, False, OrderedDict())`.
+    #[allow(clippy::too_many_arguments)]
+    fn legacy_tensor<'a>(
+        p: &'a mut Pk,
+        cls: &str,
+        key: &str,
+        numel: usize,
+        view: Option<(&str, usize, usize)>,
+        offset: usize,
+        shape: &[usize],
+        stride: &[usize],
+    ) -> &'a mut Pk {
+        p.global("torch._utils", "_rebuild_tensor_v2").op(b'(');
+        p.op(b'(')
+            .s("storage")
+            .global("torch", cls)
+            .s(key)
+            .s("cpu")
+            .int(numel as i64);
+        match view {
+            None => p.op(b'N'),
+            Some((vk, o, n)) => p.s(vk).int(o as i64).int(n as i64).op(0x87),
+        };
+        p.op(b't').op(b'Q');
+        p.int(offset as i64)
+            .ints(shape)
+            .ints(stride)
+            .op(0x89)
+            .ordered_dict()
+            .op(b't')
+            .op(b'R')
+    }
+
+    fn legacy_record(count: u64, data: &[u8]) -> Vec<u8> {
+        let mut b = count.to_le_bytes().to_vec();
+        b.extend_from_slice(data);
+        b
+    }
+
+    fn keys_pickle(keys: &[&str]) -> Vec<u8> {
+        let mut p = Pk::default();
+        p.proto(2).op(b']').op(b'(');
+        for k in keys {
+            p.s(k);
+        }
+        p.op(b'e').stop()
+    }
+
+    /// Root storage "r" of 8 f32 (values 0..8) with a view "v" = elements [2, 6); a
+    /// storage "s" of 3 i64 first in the records; tensor `a` = view[1..3] = [3, 4],
+    /// tensor `b` = the whole root.
+    fn legacy_with_view(view: (usize, usize), a_offset: usize, count_r: u64) -> Vec<u8> {
+        let mut b = legacy_header(true, 1001);
+        let mut p = Pk::default();
+        p.proto(2).ordered_dict().op(b'(');
+        p.s("a");
+        legacy_tensor(
+            &mut p,
+            "FloatStorage",
+            "r",
+            8,
+            Some(("v", view.0, view.1)),
+            a_offset,
+            &[2],
+            &[1],
+        );
+        p.s("b");
+        legacy_tensor(&mut p, "FloatStorage", "r", 8, None, 0, &[2, 4], &[4, 1]);
+        p.s("c");
+        legacy_tensor(&mut p, "LongStorage", "s", 3, None, 2, &[], &[]);
+        p.op(b'u');
+        b.extend(p.stop());
+        b.extend(keys_pickle(&["s", "r"]));
+        let longs: Vec<u8> = [7i64, 8, 9].iter().flat_map(|x| x.to_le_bytes()).collect();
+        b.extend(legacy_record(3, &longs));
+        let floats = f32_bytes(&[0., 1., 2., 3., 4., 5., 6., 7.]);
+        b.extend(legacy_record(count_r, &floats));
+        b
+    }
+
+    #[test]
+    fn legacy_storage_views_and_records() {
+        let sd = read_bytes(&legacy_with_view((2, 4), 1, 8), None).unwrap();
+        assert_eq!(sd.len(), 3);
+        assert_eq!(f32s(&sd[0].1), [3., 4.]);
+        assert_eq!(f32s(&sd[1].1), [0., 1., 2., 3., 4., 5., 6., 7.]);
+        assert_eq!(sd[2].1.data, 9i64.to_le_bytes());
+        // A tensor reaching past its view (but not past the root storage).
+        let e = read_bytes(&legacy_with_view((2, 4), 3, 8), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`a`") && e.contains("storage view of 4 elements"),
+            "{e}"
+        );
+        // A view past the root storage.
+        let e = read_bytes(&legacy_with_view((6, 4), 0, 8), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("exceeds storage `r` of 8 elements"), "{e}");
+        // A record whose count disagrees with the persistent id.
+        let e = read_bytes(&legacy_with_view((2, 4), 1, 7), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("holds 7 elements, its persistent id says 8"),
+            "{e}"
+        );
+        // Truncated records.
+        let full = legacy_with_view((2, 4), 1, 8);
+        let e = read_bytes(&full[..full.len() - 1], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("truncated: storage `r`"), "{e}");
+        let e = read_bytes(&full[..full.len() - 36], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("truncated: the record of storage `r`"), "{e}");
+    }
+
+    #[test]
+    fn legacy_header_checks() {
+        let body = |header: Vec<u8>| {
+            let mut b = header;
+            let mut p = Pk::default();
+            p.proto(2).op(b'}').op(b'(').s("w");
+            legacy_tensor(&mut p, "FloatStorage", "k", 1, None, 0, &[1], &[1]);
+            p.op(b'u');
+            b.extend(p.stop());
+            b.extend(keys_pickle(&["k"]));
+            b.extend(legacy_record(1, &f32_bytes(&[2.5])));
+            b
+        };
+        let sd = read_bytes(&body(legacy_header(true, 1001)), None).unwrap();
+        assert_eq!(f32s(&sd[0].1), [2.5]);
+        let e = read_bytes(&body(legacy_header(false, 1001)), None).unwrap_err();
+        assert!(matches!(e, PthError::ByteOrder { .. }), "{e}");
+        let e = read_bytes(&body(legacy_header(true, 1000)), None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("protocol version 1000, expected 1001"),
+            "{e}"
+        );
+        // A storage listed in the key pickle that no persistent id declared.
+        let mut b = legacy_header(true, 1001);
+        let mut p = Pk::default();
+        p.proto(2).op(b'}');
+        b.extend(p.stop());
+        b.extend(keys_pickle(&["zz"]));
+        let e = read_bytes(&b, None).unwrap_err().to_string();
+        assert!(e.contains("storage `zz` is listed"), "{e}");
+        // A storage used by a tensor but missing from the key list.
+        let mut b = legacy_header(true, 1001);
+        let mut p = Pk::default();
+        p.proto(2).op(b'}').op(b'(').s("w");
+        legacy_tensor(&mut p, "FloatStorage", "k", 1, None, 0, &[1], &[1]);
+        p.op(b'u');
+        b.extend(p.stop());
+        b.extend(keys_pickle(&[]));
+        let e = read_bytes(&b, None).unwrap_err().to_string();
+        assert!(
+            e.contains("storage `k` of tensor `w` has no data record"),
+            "{e}"
+        );
     }
 
     #[test]

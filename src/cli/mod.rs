@@ -2,6 +2,7 @@
 //! library errors into messages with context; nothing here computes anything itself.
 mod convert;
 mod embed;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,10 @@ enum Command {
     ModelInfo(embed::ModelInfoArgs),
     /// Convert an official TextReID `.pth` checkpoint into Lookout's safetensors weights.
     ConvertCheckpoint(convert::ConvertArgs),
+    /// Train a model with CM-MoCo (or the simple head) from a TOML configuration.
+    Train(train::TrainArgs),
+    /// Evaluate a model on an annotated split: t2i (and i2t) R1/R5/R10/mAP, with re-ranking.
+    Eval(train::EvalArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -34,5 +39,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::EmbedImage(args) => embed::embed_image(args),
         Command::ModelInfo(args) => embed::model_info(args),
         Command::ConvertCheckpoint(args) => convert::convert(args),
+        Command::Train(args) => train::train(args),
+        Command::Eval(args) => train::eval(args),
     }
 }

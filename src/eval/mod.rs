@@ -1,4 +1,5 @@
 //! Evaluation and post-processing: the reference CMC / mAP and the Jaccard re-ranking.
+pub mod evaluate;
 pub mod metrics;
 pub mod rerank;
 

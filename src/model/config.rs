@@ -46,7 +46,10 @@ pub enum HeadKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisualConfig {
-    /// Bottleneck blocks per stage: RN50 `[3,4,6,3]`, RN101 `[3,4,23,3]`.
+    /// The convolutional trunk under the attention pool.
+    #[serde(default)]
+    pub backbone: Backbone,
+    /// Bottleneck blocks per stage: RN50 `[3,4,6,3]`, RN101 `[3,4,23,3]` (ModifiedResNet only).
     pub layers: [usize; 4],
     /// Stem width (64 for CLIP); the last stage has `width * 32` channels.
     pub width: usize,
@@ -62,6 +65,20 @@ pub struct VisualConfig {
     pub input_resolution: [usize; 2],
 }
 
+/// The visual trunk. TextReID uses CLIP's ModifiedResNet; with no CLIP weights to be had
+/// offline, Lookout's default model puts the same attention pool and projection on an
+/// ImageNet MobileNetV2 (keys `visual_model.backbone.*`, torchvision's layout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backbone {
+    #[default]
+    ModifiedResnet,
+    MobilenetV2,
+}
+
+/// Output channels of torchvision's MobileNetV2 trunk.
+pub const MOBILENET_V2_CHANNELS: usize = 1280;
+
 fn default_last_stride() -> usize {
     1
 }
@@ -72,6 +89,7 @@ fn default_input() -> [usize; 2] {
 impl VisualConfig {
     pub fn rn50() -> Self {
         Self {
+            backbone: Backbone::ModifiedResnet,
             layers: [3, 4, 6, 3],
             width: 64,
             heads: 32,
@@ -96,12 +114,18 @@ impl VisualConfig {
 
     /// Channels entering the attention pool.
     pub fn embed_dim(&self) -> usize {
-        self.width * 32
+        match self.backbone {
+            Backbone::ModifiedResnet => self.width * 32,
+            Backbone::MobilenetV2 => MOBILENET_V2_CHANNELS,
+        }
     }
 
     /// The feature grid (height, width) seen by the attention pool: /16 with last stride 1, /32 otherwise.
     pub fn grid(&self) -> (usize, usize) {
-        let down = 16 * self.last_stride;
+        let down = match self.backbone {
+            Backbone::ModifiedResnet => 16 * self.last_stride,
+            Backbone::MobilenetV2 => 32,
+        };
         (
             self.input_resolution[0] / down,
             self.input_resolution[1] / down,
@@ -181,6 +205,7 @@ pub struct FixtureVisual {
 impl From<FixtureVisual> for VisualConfig {
     fn from(v: FixtureVisual) -> Self {
         Self {
+            backbone: Backbone::ModifiedResnet,
             layers: v.layers,
             width: v.width,
             heads: v.heads,

@@ -135,7 +135,7 @@ pub fn build_word_dictionary<E: WordEncoder + ?Sized>(
     let entries = dedupe(entries.to_vec())?;
     let dim = encoder.dim();
     let max_id = entries.iter().map(|&(_, id)| id).max().unwrap_or(0);
-    let table = Tensor::zeros([max_id + 1, dim as i64], (Kind::Float, Device::Cpu));
+    let mut table = Tensor::zeros([max_id + 1, dim as i64], (Kind::Float, Device::Cpu));
     let total = entries.len();
     let mut done = 0;
     progress(0, total);

@@ -418,7 +418,7 @@ impl MiniLm {
         let lin = |x: &Tensor, p: &(Tensor, Tensor)| x.linear(&p.0, Some(&p.1));
 
         let positions = Tensor::arange(len, (Kind::Int64, self.device));
-        let mut x = self.word_emb.f_embedding(ids, -1, false, false)?
+        let mut x = Tensor::f_embedding(&self.word_emb, ids, -1, false, false)?
             + self.pos_emb.index_select(0, &positions).unsqueeze(0)
             + self.type_emb.get(0).view([1, 1, h]);
         x = ln(&x, &self.emb_ln);

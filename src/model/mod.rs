@@ -149,6 +149,7 @@ fn infer_visual(
     let output_dim = shape("visual_model.attnpool.c_proj.weight")?[0] as usize;
     let tokens = shape("visual_model.attnpool.positional_embedding")?[0] as usize;
     let config = VisualConfig {
+        backbone: config::Backbone::ModifiedResnet,
         layers,
         width,
         // CLIP's ModifiedResNet uses 64-wide heads: heads = width * 32 / 64.

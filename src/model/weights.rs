@@ -176,7 +176,8 @@ impl WeightMap {
     /// a model initialised from scratch, or for speed measurements of sizes whose
     /// weights cannot be had here.
     pub fn synthetic(device: Device) -> Self {
-        Self::from_tensors(HashMap::new(), BTreeMap::new(), "synthetic weights").creating_missing(device)
+        Self::from_tensors(HashMap::new(), BTreeMap::new(), "synthetic weights")
+            .creating_missing(device)
     }
 
     /// From now on a missing key is created (and kept) instead of being an error.
@@ -192,7 +193,11 @@ impl WeightMap {
 
     /// Every tensor, the loaded ones and those created since.
     pub fn all_tensors(&self) -> Vec<(String, Tensor)> {
-        let mut out: Vec<(String, Tensor)> = self.tensors.iter().map(|(k, t)| (k.clone(), t.shallow_clone())).collect();
+        let mut out: Vec<(String, Tensor)> = self
+            .tensors
+            .iter()
+            .map(|(k, t)| (k.clone(), t.shallow_clone()))
+            .collect();
         if let Ok(created) = self.created.lock() {
             out.extend(created.iter().map(|(k, t)| (k.clone(), t.shallow_clone())));
         }
@@ -240,7 +245,10 @@ impl WeightMap {
     /// The shape of `key`, if present.
     pub fn shape(&self, key: &str) -> Option<Vec<i64>> {
         self.tensors.get(key).map(|t| t.size()).or_else(|| {
-            self.created.lock().ok().and_then(|c| c.get(key).map(|t| t.size()))
+            self.created
+                .lock()
+                .ok()
+                .and_then(|c| c.get(key).map(|t| t.size()))
         })
     }
 

@@ -114,6 +114,47 @@ impl Vocabulary {
         Ok(Self { ids, max_id })
     }
 
+    /// Builds a vocabulary from sentences, most frequent word first (id 1), ties in
+    /// alphabetical order: the layout of TextReID's frequency-ordered ids.
+    pub fn build<'a>(sentences: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for sentence in sentences {
+            for word in split_words(sentence) {
+                *counts.entry(word).or_default() += 1;
+            }
+        }
+        let mut words: Vec<(String, usize)> = counts.into_iter().collect();
+        words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Self::from_pairs(
+            words
+                .into_iter()
+                .enumerate()
+                .map(|(i, (w, _))| (w, i as i64 + 1)),
+        )
+    }
+
+    /// (word, id) pairs in id order.
+    pub fn iter(&self) -> Vec<(&str, i64)> {
+        let mut pairs: Vec<(&str, i64)> =
+            self.ids.iter().map(|(w, &id)| (w.as_str(), id)).collect();
+        pairs.sort_by_key(|&(w, id)| (id, w.to_string()));
+        pairs
+    }
+
+    /// Writes `{"word": id}` JSON.
+    pub fn save_json(&self, path: &Path) -> Result<(), TokenizerError> {
+        let map: std::collections::BTreeMap<&str, i64> =
+            self.ids.iter().map(|(w, &id)| (w.as_str(), id)).collect();
+        let text = serde_json::to_string_pretty(&map).map_err(|e| TokenizerError::Invalid {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|e| TokenizerError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }
@@ -223,6 +264,16 @@ mod tests {
         assert!(matches!(err, TokenizerError::NoKnownWord { .. }));
         assert!(vocab().tokenize("zebra", UnknownWords::MapTo(1)).is_err());
         assert!(vocab().tokenize("", UnknownWords::Skip).is_err());
+    }
+
+    #[test]
+    fn built_vocabulary_is_frequency_ordered() {
+        let v = Vocabulary::build(["a man in a coat", "a woman in a red coat"]).unwrap();
+        assert_eq!(v.id("a"), Some(1));
+        assert_eq!(v.id("coat"), Some(2));
+        assert_eq!(v.id("in"), Some(3));
+        assert_eq!(v.iter().len(), 6);
+        assert_eq!(v.iter()[0], ("a", 1));
     }
 
     #[test]

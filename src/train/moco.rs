@@ -102,6 +102,9 @@ pub enum MocoError {
 /// A key encoder and the (key, query) tensor pairs of its momentum update.
 pub struct MomentumEncoder {
     pub model: TextReid,
+    /// Every tensor of the key encoder under its backbone name (`visual_model.…`), for
+    /// checkpoints (stored as `embed_model.{v,t}_encoder_k.…`).
+    pub tensors: Vec<(String, Tensor)>,
     /// (key tensor, query tensor): backbone parameters only, not the projections
     /// (shared with the query) and not BatchNorm running statistics (the reference moves
     /// `parameters()` only).
@@ -124,9 +127,13 @@ pub struct TrainModel {
 fn smoothed_cross_entropy(logits: &Tensor, targets: &Tensor, epsilon: f64) -> Tensor {
     let classes = logits.size()[1];
     let log_probs = logits.log_softmax(1, Kind::Float);
-    let onehot = log_probs.zeros_like().scatter_value(1, &targets.unsqueeze(1), 1.0);
+    let onehot = log_probs
+        .zeros_like()
+        .scatter_value(1, &targets.unsqueeze(1), 1.0);
     let smoothed = onehot * (1.0 - epsilon) + epsilon / classes as f64;
-    (-smoothed * log_probs).sum_dim_intlist([1i64].as_slice(), false, Kind::Float).mean(Kind::Float)
+    (-smoothed * log_probs)
+        .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        .mean(Kind::Float)
 }
 
 impl TrainModel {
@@ -134,17 +141,23 @@ impl TrainModel {
     fn instance_loss(&self, v: &Tensor, t: &Tensor, ids: &Tensor) -> Tensor {
         let w = l2_normalize(&self.projection.tr()).tr();
         let eps = self.loss.label_smoothing;
-        smoothed_cross_entropy(&v.matmul(&w), ids, eps) + smoothed_cross_entropy(&t.matmul(&w), ids, eps)
+        smoothed_cross_entropy(&v.matmul(&w), ids, eps)
+            + smoothed_cross_entropy(&t.matmul(&w), ids, eps)
     }
 
     /// Alignment loss over every (image, text) pair of the batch; same identity = positive.
     fn align_loss(&self, v_norm: &Tensor, t_norm: &Tensor, ids: &Tensor) -> Tensor {
         let c = &self.loss;
         let sim = v_norm.matmul(&t_norm.tr());
-        let positive = ids.unsqueeze(1).eq_tensor(&ids.unsqueeze(0)).to_kind(Kind::Float);
+        let positive = ids
+            .unsqueeze(1)
+            .eq_tensor(&ids.unsqueeze(0))
+            .to_kind(Kind::Float);
         let negative = 1.0 - &positive;
-        let pos: Tensor = (((&sim - c.align_alpha) * -c.align_scale_pos).exp() + 1.0).log() * positive;
-        let neg: Tensor = (((&sim - c.align_beta) * c.align_scale_neg).exp() + 1.0).log() * negative;
+        let pos: Tensor =
+            (((&sim - c.align_alpha) * -c.align_scale_pos).exp() + 1.0).log() * positive;
+        let neg: Tensor =
+            (((&sim - c.align_beta) * c.align_scale_neg).exp() + 1.0).log() * negative;
         let batch = ids.size()[0] as f64;
         (pos.sum(Kind::Float) + neg.sum(Kind::Float)) * 2.0 / batch
     }
@@ -163,15 +176,28 @@ impl TrainModel {
 
     /// One training forward (BatchNorm in train mode); with the MoCo head it also updates
     /// the key encoders and the queues. `ids` are the identities (B,) as i64.
-    pub fn forward(&mut self, images: &Tensor, captions: &[Vec<i64>], ids: &Tensor) -> Result<Losses, MocoError> {
+    pub fn forward(
+        &mut self,
+        images: &Tensor,
+        captions: &[Vec<i64>],
+        ids: &Tensor,
+    ) -> Result<Losses, MocoError> {
         let classes = self.projection.size()[1];
         let ids_vec = Vec::<i64>::try_from(ids).unwrap_or_default();
         if let Some(&id) = ids_vec.iter().find(|&&id| id < 0 || id >= classes) {
             return Err(MocoError::Identity { id, classes });
         }
-        let batch = self.query.textual.batch(captions).map_err(crate::model::ModelError::from)?;
+        let batch = self
+            .query
+            .textual
+            .batch(captions)
+            .map_err(crate::model::ModelError::from)?;
         let v = self.query.visual.forward_t(images, true);
-        let t = self.query.textual.forward_stages(&batch, self.pooling).embedding;
+        let t = self
+            .query
+            .textual
+            .forward_stages(&batch, self.pooling)
+            .embedding;
         let v_q = l2_normalize(&v);
         let t_q = l2_normalize(&t);
         let instance = self.instance_loss(&v, &t, ids);
@@ -202,11 +228,19 @@ impl TrainModel {
         let b = ids.size()[0];
         let size = queues.len();
         if size % b != 0 {
-            return Err(MocoError::QueueBatch { queue: size, batch: b });
+            return Err(MocoError::QueueBatch {
+                queue: size,
+                batch: b,
+            });
         }
         let (v_k, t_k) = tch::no_grad(|| {
             let v_k = l2_normalize(&key.model.visual.forward_t(images, true));
-            let t_k = l2_normalize(&key.model.textual.forward_stages(batch, self.pooling).embedding);
+            let t_k = l2_normalize(
+                &key.model
+                    .textual
+                    .forward_stages(batch, self.pooling)
+                    .embedding,
+            );
             (v_k, t_k)
         });
         // Queue columns of an identity present in the batch are not negatives.

@@ -4,6 +4,7 @@
 pub mod moco;
 pub mod optim;
 pub mod schedule;
+pub mod trainer;
 
 use tch::{Device, Tensor};
 
@@ -16,11 +17,13 @@ pub use moco::{LossConfig, Losses, MocoError, MomentumEncoder, Queues, TrainMode
 pub const PROJECTION_KEY: &str = "embed_model.loss_evaluator.projection";
 
 fn is_buffer(key: &str) -> bool {
-    key.ends_with("running_mean") || key.ends_with("running_var") || key.ends_with("num_batches_tracked")
+    key.ends_with("running_mean")
+        || key.ends_with("running_var")
+        || key.ends_with("num_batches_tracked")
 }
 
 /// Where the key encoder of `backbone_key` is stored in the official layout.
-fn key_encoder_name(backbone_key: &str) -> Option<String> {
+pub fn key_encoder_name(backbone_key: &str) -> Option<String> {
     if let Some(rest) = backbone_key.strip_prefix("visual_model.") {
         Some(format!("embed_model.v_encoder_k.{rest}"))
     } else {
@@ -50,7 +53,12 @@ pub struct Trainable {
 /// Builds the query encoders from `weights` (missing tensors are an error unless the map
 /// creates them), the key encoders from `embed_model.{v,t}_encoder_k.*` when present or as
 /// copies of the query, and the queues from `embed_model.{v,t,id}_queue` when present.
-pub fn build(weights: &WeightMap, dictionary: &Tensor, setup: &TrainSetup, device: Device) -> Result<Trainable, ModelError> {
+pub fn build(
+    weights: &WeightMap,
+    dictionary: &Tensor,
+    setup: &TrainSetup,
+    device: Device,
+) -> Result<Trainable, ModelError> {
     let config = &setup.config;
     let dim = config.embedding_dim as i64;
     let dict = || WordDictionary::from_tensor(dictionary.shallow_clone());
@@ -75,9 +83,18 @@ pub fn build(weights: &WeightMap, dictionary: &Tensor, setup: &TrainSetup, devic
             }
             key_tensors.insert(name.clone(), k);
         }
+        let tensors = key_tensors
+            .iter()
+            .filter(|(name, _)| key_encoder_name(name).is_some())
+            .map(|(name, t)| (name.clone(), t.shallow_clone()))
+            .collect();
         let key_map = WeightMap::from_tensors(key_tensors, Default::default(), "key encoder");
         let model = TextReid::from_parts(&key_map, dict(), config.clone(), device)?;
-        Some(MomentumEncoder { model, pairs })
+        Some(MomentumEncoder {
+            model,
+            tensors,
+            pairs,
+        })
     } else {
         None
     };
@@ -96,7 +113,11 @@ pub fn build(weights: &WeightMap, dictionary: &Tensor, setup: &TrainSetup, devic
     let mut params: Vec<(String, Tensor)> = used
         .iter()
         .filter(|k| !is_buffer(k))
-        .map(|k| weights.get(k, &weights.shape(k).unwrap_or_default()).map(|t| (k.clone(), t)))
+        .map(|k| {
+            weights
+                .get(k, &weights.shape(k).unwrap_or_default())
+                .map(|t| (k.clone(), t))
+        })
         .collect::<Result<_, _>>()?;
     params.push((PROJECTION_KEY.to_string(), projection.shallow_clone()));
     for (_, p) in &params {

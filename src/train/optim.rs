@@ -40,17 +40,25 @@ impl Adam {
                     continue;
                 }
                 let (lr, wd) = hyper(name);
-                let g = if wd != 0.0 { &grad + p.detach() * wd } else { grad.shallow_clone() };
+                let g = if wd != 0.0 {
+                    &grad + p.detach() * wd
+                } else {
+                    grad.shallow_clone()
+                };
                 let m = self
                     .exp_avg
                     .entry(name.clone())
                     .or_insert_with(|| p.zeros_like().to_kind(Kind::Float));
-                let _ = m.g_mul_scalar_(self.beta1).g_add_(&(&g * (1.0 - self.beta1)));
+                let _ = m
+                    .g_mul_scalar_(self.beta1)
+                    .g_add_(&(&g * (1.0 - self.beta1)));
                 let v = self
                     .exp_avg_sq
                     .entry(name.clone())
                     .or_insert_with(|| p.zeros_like().to_kind(Kind::Float));
-                let _ = v.g_mul_scalar_(self.beta2).g_add_(&(&g * &g * (1.0 - self.beta2)));
+                let _ = v
+                    .g_mul_scalar_(self.beta2)
+                    .g_add_(&(&g * &g * (1.0 - self.beta2)));
                 let denom = v.sqrt() / bc2.sqrt() + self.eps;
                 let update = &*m / denom * (lr / bc1);
                 let mut p = p.shallow_clone();
@@ -61,8 +69,14 @@ impl Adam {
 
     /// The moment tensors, for checkpoints (`adam.m.<name>`, `adam.v.<name>`).
     pub fn state(&self) -> Vec<(String, Tensor)> {
-        let m = self.exp_avg.iter().map(|(k, t)| (format!("adam.m.{k}"), t.shallow_clone()));
-        let v = self.exp_avg_sq.iter().map(|(k, t)| (format!("adam.v.{k}"), t.shallow_clone()));
+        let m = self
+            .exp_avg
+            .iter()
+            .map(|(k, t)| (format!("adam.m.{k}"), t.shallow_clone()));
+        let v = self
+            .exp_avg_sq
+            .iter()
+            .map(|(k, t)| (format!("adam.v.{k}"), t.shallow_clone()));
         m.chain(v).collect()
     }
 

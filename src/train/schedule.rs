@@ -67,7 +67,10 @@ mod tests {
     #[test]
     fn warmup_then_steps() {
         let s = ScheduleConfig::default();
-        let f: Vec<f64> = [1, 2, 5, 6, 40, 41, 70, 71, 80].iter().map(|&e| s.factor(e)).collect();
+        let f: Vec<f64> = [1, 2, 5, 6, 40, 41, 70, 71, 80]
+            .iter()
+            .map(|&e| s.factor(e))
+            .collect();
         let expected = [0.1, 0.28, 0.82, 1.0, 1.0, 0.1, 0.1, 0.01, 0.01];
         for (a, b) in f.iter().zip(expected) {
             assert!((a - b).abs() < 1e-12, "{f:?}");
