@@ -158,7 +158,12 @@ mod tests {
         let bytes = std::fs::read(&out).unwrap();
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
         assert_eq!(
-            header.metadata().as_ref().unwrap().get("source").map(String::as_str),
+            header
+                .metadata()
+                .as_ref()
+                .unwrap()
+                .get("source")
+                .map(String::as_str),
             Some("fixture")
         );
         let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();

@@ -143,7 +143,7 @@ pub fn embed_text(args: EmbedTextArgs) -> anyhow::Result<()> {
 
 pub fn embed_image(args: EmbedImageArgs) -> anyhow::Result<()> {
     let (_, model) = load(&args.model)?;
-    let spec = InputSpec::clip(model.config.visual.input_resolution);
+    let spec = InputSpec::for_visual(&model.config.visual);
     let mut images = Vec::with_capacity(args.images.len());
     for path in &args.images {
         images.push((path.display().to_string(), load_rgb(path)?));

@@ -102,7 +102,7 @@ pub fn evaluate(
 ) -> Result<EvalReport, EvaluateError> {
     let image_ids: Vec<i64> = data.pairs.iter().map(|p| p.image_id).collect();
     let gallery = unique_first_indices(&image_ids);
-    let spec = InputSpec::clip(model.config.visual.input_resolution);
+    let spec = InputSpec::for_visual(&model.config.visual);
     let mut cache = ImageCache::new(spec);
     let mut image_embeddings = Vec::new();
     let total = gallery.len() + data.pairs.len();

@@ -155,7 +155,7 @@ pub fn build_word_dictionary<E: WordEncoder + ?Sized>(
             .f_to_kind(Kind::Float)?;
         let ids: Vec<i64> = chunk.iter().map(|&(_, id)| id).collect();
         let ids = Tensor::from_slice(&ids);
-        tch::no_grad(|| table.f_index_copy_(0, &ids, &vectors))?;
+        let _: Tensor = tch::no_grad(|| table.f_index_copy_(0, &ids, &vectors))?;
         done += chunk.len();
         progress(done, total);
     }

@@ -424,7 +424,8 @@ impl MiniLm {
         x = ln(&x, &self.emb_ln);
 
         // Additive mask as HF's `get_extended_attention_mask`: 0 for tokens, f32::MIN for pads.
-        let bias = ((1.0 - mask.to_kind(Kind::Float)) * f64::from(f32::MIN)).view([n, 1, 1, len]);
+        let pads: Tensor = 1.0 - mask.to_kind(Kind::Float);
+        let bias = (pads * f64::from(f32::MIN)).view([n, 1, 1, len]);
         let scale = 1.0 / (head_dim as f64).sqrt();
         let split = |t: Tensor| t.view([n, len, heads, head_dim]).transpose(1, 2);
         for layer in &self.layers {

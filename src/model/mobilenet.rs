@@ -79,8 +79,8 @@ impl ConvSpec {
 
 /// The blocks of the network: (layers, residual). Block 0 is the stem, the last the head.
 fn architecture(prefix: &str) -> Vec<(Vec<ConvSpec>, bool)> {
-    let spec = |block: usize, conv: &str, bn: &str, cin, cout, kernel, stride, groups, relu6| {
-        ConvSpec {
+    let spec =
+        |block: usize, conv: &str, bn: &str, cin, cout, kernel, stride, groups, relu6| ConvSpec {
             conv_key: format!("{prefix}features.{block}.{conv}.weight"),
             bn_prefix: format!("{prefix}features.{block}.{bn}"),
             cin,
@@ -89,8 +89,7 @@ fn architecture(prefix: &str) -> Vec<(Vec<ConvSpec>, bool)> {
             stride,
             groups,
             relu6,
-        }
-    };
+        };
     let mut blocks = vec![(vec![spec(0, "0", "1", 3, 32, 3, 2, 1, true)], false)];
     let mut cin = 32;
     let mut block = 1;
@@ -101,20 +100,21 @@ fn architecture(prefix: &str) -> Vec<(Vec<ConvSpec>, bool)> {
             let mut layers = Vec::new();
             // (conv index, bn index) of the layers in the flat `conv` Sequential.
             let mut idx = 0;
-            let mut push = |layers: &mut Vec<ConvSpec>, cin, cout, kernel, stride, groups, relu6| {
-                layers.push(spec(
-                    block,
-                    &format!("conv.{idx}"),
-                    &format!("conv.{}", idx + 1),
-                    cin,
-                    cout,
-                    kernel,
-                    stride,
-                    groups,
-                    relu6,
-                ));
-                idx += if relu6 { 3 } else { 2 };
-            };
+            let mut push =
+                |layers: &mut Vec<ConvSpec>, cin, cout, kernel, stride, groups, relu6| {
+                    layers.push(spec(
+                        block,
+                        &format!("conv.{idx}"),
+                        &format!("conv.{}", idx + 1),
+                        cin,
+                        cout,
+                        kernel,
+                        stride,
+                        groups,
+                        relu6,
+                    ));
+                    idx += if relu6 { 3 } else { 2 };
+                };
             if t != 1 {
                 push(&mut layers, cin, hidden, 1, 1, 1, true);
             }
@@ -305,13 +305,19 @@ mod tests {
         // 52 conv+BN layers, 5 tensors each (the file's 312 keys minus 52
         // num_batches_tracked).
         assert_eq!(shapes.len(), 52 * 5);
-        assert_eq!(shapes[0], ("features.0.0.weight".to_string(), vec![32, 3, 3, 3]));
+        assert_eq!(
+            shapes[0],
+            ("features.0.0.weight".to_string(), vec![32, 3, 3, 3])
+        );
         let find = |k: &str| shapes.iter().find(|(n, _)| n == k).map(|(_, s)| s.clone());
         assert_eq!(find("features.1.conv.0.weight"), Some(vec![32, 1, 3, 3]));
         assert_eq!(find("features.1.conv.4.running_var"), Some(vec![16]));
         assert_eq!(find("features.2.conv.0.weight"), Some(vec![96, 16, 1, 1]));
         assert_eq!(find("features.2.conv.3.weight"), Some(vec![96, 1, 3, 3]));
-        assert_eq!(find("features.17.conv.6.weight"), Some(vec![320, 960, 1, 1]));
+        assert_eq!(
+            find("features.17.conv.6.weight"),
+            Some(vec![320, 960, 1, 1])
+        );
         assert_eq!(find("features.17.conv.7.bias"), Some(vec![320]));
         assert_eq!(find("features.18.0.weight"), Some(vec![1280, 320, 1, 1]));
         assert!(expected_shapes("visual_model.backbone.")

@@ -6,6 +6,7 @@
 //! device chosen by the caller.
 pub mod bundle;
 pub mod config;
+pub mod mobilenet;
 pub mod textual;
 pub mod visual;
 pub mod weights;
@@ -17,7 +18,7 @@ use tch::{Device, Kind, Tensor};
 pub use bundle::{BundleError, ModelBundle};
 pub use config::{HeadKind, ModelConfig, PartialModelConfig, TextualConfig, VisualConfig};
 pub use textual::{BiGruEncoder, Pooling, TextError, WordDictionary};
-pub use visual::ModifiedResNet;
+pub use visual::{ModifiedResNet, VisualEncoder};
 pub use weights::{WeightMap, WeightsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +174,7 @@ fn infer_visual(
 
 /// The loaded dual encoder.
 pub struct TextReid {
-    pub visual: ModifiedResNet,
+    pub visual: VisualEncoder,
     pub textual: BiGruEncoder,
     pub config: ModelConfig,
     device: Device,
@@ -196,7 +197,7 @@ impl TextReid {
         device: Device,
     ) -> Result<Self, ModelError> {
         let (v_prefix, t_prefix) = embed_prefixes(config.head);
-        let visual = ModifiedResNet::load(weights, &config.visual, v_prefix, config.embedding_dim)?;
+        let visual = VisualEncoder::load(weights, &config.visual, v_prefix, config.embedding_dim)?;
         let textual = BiGruEncoder::load(
             weights,
             dictionary,

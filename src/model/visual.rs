@@ -375,3 +375,92 @@ impl ModifiedResNet {
         }
     }
 }
+
+/// Lookout's offline default trunk: ImageNet MobileNetV2 features under the same
+/// attention pool and projection as TextReID's ModifiedResNet (keys
+/// `visual_model.backbone.*`, `visual_model.attnpool.*`, the head's embed layer).
+pub struct MobileNetEncoder {
+    backbone: super::mobilenet::MobileNetV2,
+    attnpool: AttentionPool,
+    embed_w: Tensor,
+    embed_b: Tensor,
+}
+
+/// Key prefix of the MobileNetV2 trunk.
+pub const MOBILENET_PREFIX: &str = "visual_model.backbone.";
+
+impl MobileNetEncoder {
+    pub fn load(
+        w: &WeightMap,
+        config: &VisualConfig,
+        embed_prefix: &str,
+        embedding_dim: usize,
+    ) -> Result<Self, WeightsError> {
+        let out = config.output_dim as i64;
+        let dim = embedding_dim as i64;
+        Ok(Self {
+            backbone: super::mobilenet::MobileNetV2::load(w, MOBILENET_PREFIX)?,
+            attnpool: AttentionPool::load(w, config)?,
+            embed_w: w.get(&format!("{embed_prefix}.weight"), &[dim, out])?,
+            embed_b: w.get(&format!("{embed_prefix}.bias"), &[dim])?,
+        })
+    }
+
+    pub fn forward_t(&self, images: &Tensor, train: bool) -> Tensor {
+        let features = self.backbone.forward_t(images, train);
+        self.attnpool
+            .forward(&features)
+            .linear(&self.embed_w, Some(&self.embed_b))
+    }
+}
+
+/// The visual stream, whichever trunk it has.
+pub enum VisualEncoder {
+    ModifiedResNet(ModifiedResNet),
+    MobileNet(MobileNetEncoder),
+}
+
+impl VisualEncoder {
+    pub fn load(
+        w: &WeightMap,
+        config: &VisualConfig,
+        embed_prefix: &str,
+        embedding_dim: usize,
+    ) -> Result<Self, WeightsError> {
+        Ok(match config.backbone {
+            super::config::Backbone::ModifiedResnet => Self::ModifiedResNet(ModifiedResNet::load(
+                w,
+                config,
+                embed_prefix,
+                embedding_dim,
+            )?),
+            super::config::Backbone::MobilenetV2 => Self::MobileNet(MobileNetEncoder::load(
+                w,
+                config,
+                embed_prefix,
+                embedding_dim,
+            )?),
+        })
+    }
+
+    /// Raw embeddings, eval mode.
+    pub fn forward(&self, images: &Tensor) -> Tensor {
+        self.forward_t(images, false)
+    }
+
+    /// Raw embeddings; `train` runs BatchNorm on batch statistics.
+    pub fn forward_t(&self, images: &Tensor, train: bool) -> Tensor {
+        match self {
+            Self::ModifiedResNet(m) => m.forward_t(images, train),
+            Self::MobileNet(m) => m.forward_t(images, train),
+        }
+    }
+
+    /// Every stage's output (ModifiedResNet only: the stages of the reference).
+    pub fn forward_stages(&self, images: &Tensor) -> Option<VisualStages> {
+        match self {
+            Self::ModifiedResNet(m) => Some(m.forward_stages(images)),
+            Self::MobileNet(_) => None,
+        }
+    }
+}

@@ -67,6 +67,19 @@ pub struct InputSpec {
 }
 
 impl InputSpec {
+    /// The input of a visual configuration: CLIP statistics for ModifiedResNet, ImageNet
+    /// statistics for the MobileNetV2 trunk.
+    pub fn for_visual(config: &crate::model::VisualConfig) -> Self {
+        let mut spec = Self::clip(config.input_resolution);
+        if config.backbone == crate::model::config::Backbone::MobilenetV2 {
+            let m = crate::model::mobilenet::IMAGENET_MEAN;
+            let s = crate::model::mobilenet::IMAGENET_STD;
+            spec.mean = [m[0] as f32, m[1] as f32, m[2] as f32];
+            spec.std = [s[0] as f32, s[1] as f32, s[2] as f32];
+        }
+        spec
+    }
+
     pub fn clip(input_resolution: [usize; 2]) -> Self {
         Self {
             height: input_resolution[0],

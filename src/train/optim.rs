@@ -104,7 +104,7 @@ mod tests {
         let mut adam = Adam::default();
         for _ in 0..2 {
             let loss = (&x * &x).sum(Kind::Float);
-            x.zero_grad();
+            x.shallow_clone().zero_grad();
             loss.backward();
             adam.step(&params, &|_| (0.1, 0.0));
         }

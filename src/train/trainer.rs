@@ -301,7 +301,7 @@ impl Trainer {
         });
         let mut adam = Adam::default();
         adam.restore(progress.adam_step, &adam_state);
-        let spec = InputSpec::clip(config.model.config.visual.input_resolution);
+        let spec = InputSpec::for_visual(&config.model.config.visual);
         let mut trainer = Self {
             config,
             device,
