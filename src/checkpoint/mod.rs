@@ -7,6 +7,7 @@
 //! that the weights build a model of that configuration. The output appears only when
 //! the whole conversion succeeded.
 pub mod pth;
+pub mod raw;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -70,3 +70,21 @@ pub fn convert(args: ConvertArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// A `.pth` / `.pt` file (zip or legacy torch.save) holding a state dict.
+    input: PathBuf,
+    /// The safetensors file to write.
+    output: PathBuf,
+    /// Prepended to every key (e.g. `visual_model.backbone.`).
+    #[arg(long, default_value = "")]
+    prefix: String,
+}
+
+/// `lookout import-weights`: any torch state dict → safetensors, keys optionally prefixed.
+pub fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let n = lookout::checkpoint::raw::convert_state_dict_to_safetensors(&args.input, &args.output, &args.prefix, Default::default())?;
+    eprintln!("wrote {} ({n} tensors)", args.output.display());
+    Ok(())
+}

@@ -27,6 +27,8 @@ enum Command {
     ModelInfo(embed::ModelInfoArgs),
     /// Convert an official TextReID `.pth` checkpoint into Lookout's safetensors weights.
     ConvertCheckpoint(convert::ConvertArgs),
+    /// Import any torch state dict (`.pth`/`.pt`, zip or legacy) as safetensors.
+    ImportWeights(convert::ImportArgs),
     /// Train a model with CM-MoCo (or the simple head) from a TOML configuration.
     Train(train::TrainArgs),
     /// Evaluate a model on an annotated split: t2i (and i2t) R1/R5/R10/mAP, with re-ranking.
@@ -39,6 +41,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::EmbedImage(args) => embed::embed_image(args),
         Command::ModelInfo(args) => embed::model_info(args),
         Command::ConvertCheckpoint(args) => convert::convert(args),
+        Command::ImportWeights(args) => convert::import(args),
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
     }

@@ -45,6 +45,8 @@ pub struct WordPiece {
     sep: i64,
     unk: i64,
     pad: i64,
+    /// Special tokens matched in the raw text: `[CLS]` `[SEP]` `[UNK]` `[PAD]` `[MASK]`.
+    specials: Vec<(String, i64)>,
 }
 
 impl WordPiece {
@@ -77,6 +79,10 @@ impl WordPiece {
             sep: special("[SEP]")?,
             unk: special("[UNK]")?,
             pad: special("[PAD]")?,
+            specials: ["[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]"]
+                .iter()
+                .filter_map(|t| ids.get(*t).map(|&id| (t.to_string(), id)))
+                .collect(),
             ids,
         })
     }
@@ -114,24 +120,72 @@ impl WordPiece {
         let keep = max_len.saturating_sub(2);
         let mut out = Vec::with_capacity(16);
         out.push(self.cls);
-        for word in pre_tokenize(&normalize(text)) {
-            if out.len() > keep {
-                break;
-            }
-            self.word_pieces(&word, &mut out);
-        }
+        self.pieces_into(text, &mut out, keep + 1);
         out.truncate(keep + 1);
         out.push(self.sep);
         out
     }
 
-    /// The ids of a text's pieces, without special tokens and without truncation.
+    /// The ids of a text's pieces, without `[CLS]`/`[SEP]` around them and not truncated.
     pub fn tokenize(&self, text: &str) -> Vec<i64> {
         let mut out = Vec::new();
-        for word in pre_tokenize(&normalize(text)) {
-            self.word_pieces(&word, &mut out);
-        }
+        self.pieces_into(text, &mut out, usize::MAX);
         out
+    }
+
+    /// Appends the pieces of `text` to `out`, stopping once `out` holds `limit` ids. As in
+    /// the reference, the special tokens written out in the text (`[CLS]`, `[SEP]`,
+    /// `[UNK]`, `[PAD]`, `[MASK]`, exactly so cased) stand for themselves.
+    fn pieces_into(&self, text: &str, out: &mut Vec<i64>, limit: usize) {
+        for (segment, special) in self.split_specials(text) {
+            if out.len() >= limit {
+                return;
+            }
+            match special {
+                Some(id) => out.push(id),
+                None => {
+                    for word in pre_tokenize(&normalize(segment)) {
+                        if out.len() >= limit {
+                            return;
+                        }
+                        self.word_pieces(&word, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `text` cut around the special tokens it contains (leftmost, longest first).
+    fn split_specials<'t>(&self, text: &'t str) -> Vec<(&'t str, Option<i64>)> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut pos = 0;
+        while pos < rest.len() {
+            let found = rest[pos..]
+                .starts_with('[')
+                .then(|| {
+                    self.specials
+                        .iter()
+                        .filter(|(t, _)| rest[pos..].starts_with(t.as_str()))
+                        .max_by_key(|(t, _)| t.len())
+                })
+                .flatten();
+            match found {
+                Some((token, id)) => {
+                    if pos > 0 {
+                        parts.push((&rest[..pos], None));
+                    }
+                    parts.push((&rest[pos..pos + token.len()], Some(*id)));
+                    rest = &rest[pos + token.len()..];
+                    pos = 0;
+                }
+                None => pos += rest[pos..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        if !rest.is_empty() {
+            parts.push((rest, None));
+        }
+        parts
     }
 
     /// Greedy longest-match-first WordPiece of one pre-token, appended to `out`.
@@ -329,6 +383,15 @@ mod tests {
         assert_eq!(wp.encode("jacket jacket", 4), [2, 8, 9, 3]);
         assert_eq!(wp.encode("a man", 0), [2, 3]);
         assert_eq!(wp.encode("", 8), [2, 3]);
+    }
+
+    #[test]
+    fn special_tokens_in_the_text_stand_for_themselves() {
+        let wp = tiny();
+        assert_eq!(wp.tokenize("a[SEP]man [UNK]jacket"), [4, 3, 5, 1, 8, 9]);
+        // Only the exact spelling is special.
+        assert_eq!(wp.tokenize("[cls]"), [1, 1, 1]);
+        assert_eq!(wp.encode("[CLS]", 8), [2, 2, 3]);
     }
 }
 

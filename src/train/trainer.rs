@@ -63,10 +63,19 @@ pub struct ModelInit {
     /// Tensors to start from (e.g. ImageNet backbone weights, or an official checkpoint);
     /// anything missing is initialised as the reference initialises it.
     #[serde(default)]
-    pub init: Vec<PathBuf>,
+    pub init: Vec<InitSource>,
     /// Tensors whose name starts with one of these stay fixed (e.g. early backbone stages).
     #[serde(default)]
     pub freeze: Vec<String>,
+}
+
+/// A safetensors file of starting weights, its keys prefixed with `prefix`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitSource {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub prefix: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
