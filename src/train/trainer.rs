@@ -268,11 +268,11 @@ impl Trainer {
             None => {
                 let mut w = WeightMap::synthetic(device);
                 tch::manual_seed(config.train.seed as i64);
-                for path in &config.model.init {
-                    let init = WeightMap::from_safetensors(path, device)
+                for source in &config.model.init {
+                    let init = WeightMap::from_safetensors(&source.path, device)
                         .map_err(crate::model::ModelError::from)?;
                     for (k, t) in init.all_tensors() {
-                        w.insert(&k, t);
+                        w.insert(&format!("{}{k}", source.prefix), t);
                     }
                 }
                 let progress = Progress {
