@@ -49,6 +49,7 @@ fn sync(device: Device) {
 }
 
 fn main() -> anyhow::Result<()> {
+    lookout::runtime::tune_allocator();
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let device = match args.iter().position(|a| a == "--device") {

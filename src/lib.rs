@@ -10,5 +10,7 @@ pub mod device;
 pub mod eval;
 pub mod model;
 pub mod preprocess;
+pub mod runtime;
+pub mod synth;
 pub mod text;
 pub mod train;

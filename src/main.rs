@@ -2,6 +2,7 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    lookout::runtime::tune_allocator();
     match cli::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

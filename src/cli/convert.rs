@@ -84,7 +84,12 @@ pub struct ImportArgs {
 
 /// `lookout import-weights`: any torch state dict → safetensors, keys optionally prefixed.
 pub fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let n = lookout::checkpoint::raw::convert_state_dict_to_safetensors(&args.input, &args.output, &args.prefix, Default::default())?;
+    let n = lookout::checkpoint::raw::convert_state_dict_to_safetensors(
+        &args.input,
+        &args.output,
+        &args.prefix,
+        Default::default(),
+    )?;
     eprintln!("wrote {} ({n} tensors)", args.output.display());
     Ok(())
 }

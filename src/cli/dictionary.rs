@@ -36,6 +36,11 @@ pub fn build_dictionary(args: BuildDictionaryArgs) -> anyhow::Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            bail!("the folder of --out ({}) does not exist", parent.display());
+        }
+    }
     let device = args.device.resolve()?;
     let entries = read_vocab_entries(&args.vocab)?;
     let mut encoder = MiniLm::load(&args.encoder, device)
@@ -44,16 +49,17 @@ pub fn build_dictionary(args: BuildDictionaryArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut last_shown = Instant::now();
     let mut stderr = std::io::stderr();
-    let dictionary = build_word_dictionary(&encoder, &entries, args.batch_size, &mut |done, total| {
-        if done == total || last_shown.elapsed().as_millis() >= 500 {
-            last_shown = Instant::now();
-            let _ = write!(stderr, "\rencoding words: {done}/{total}");
-            if done == total {
-                let _ = writeln!(stderr);
+    let dictionary =
+        build_word_dictionary(&encoder, &entries, args.batch_size, &mut |done, total| {
+            if done == total || last_shown.elapsed().as_millis() >= 500 {
+                last_shown = Instant::now();
+                let _ = write!(stderr, "\rencoding words: {done}/{total}");
+                if done == total {
+                    let _ = writeln!(stderr);
+                }
             }
-        }
-    })
-    .context("building the word dictionary")?;
+        })
+        .context("building the word dictionary")?;
     let seconds = start.elapsed().as_secs_f64();
     write_npy(&dictionary, &args.out)?;
     let size = dictionary.size();

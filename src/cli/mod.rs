@@ -1,7 +1,9 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module and turns
 //! library errors into messages with context; nothing here computes anything itself.
 mod convert;
+mod dictionary;
 mod embed;
+mod synth;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,10 @@ enum Command {
     ConvertCheckpoint(convert::ConvertArgs),
     /// Import any torch state dict (`.pth`/`.pt`, zip or legacy) as safetensors.
     ImportWeights(convert::ImportArgs),
+    /// Build a word dictionary: every vocabulary word run alone through a text encoder (MiniLM).
+    BuildDictionary(dictionary::BuildDictionaryArgs),
+    /// Generate the synthetic pedestrian data set (images, captions, TextReID annotations).
+    Synth(synth::SynthArgs),
     /// Train a model with CM-MoCo (or the simple head) from a TOML configuration.
     Train(train::TrainArgs),
     /// Evaluate a model on an annotated split: t2i (and i2t) R1/R5/R10/mAP, with re-ranking.
@@ -42,6 +48,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::ModelInfo(args) => embed::model_info(args),
         Command::ConvertCheckpoint(args) => convert::convert(args),
         Command::ImportWeights(args) => convert::import(args),
+        Command::BuildDictionary(args) => dictionary::build_dictionary(args),
+        Command::Synth(args) => synth::synth(args),
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
     }

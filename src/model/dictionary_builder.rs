@@ -141,7 +141,8 @@ pub fn build_word_dictionary<E: WordEncoder + ?Sized>(
     progress(0, total);
     for chunk in entries.chunks(batch.max(1)) {
         let words: Vec<&str> = chunk.iter().map(|(w, _)| w.as_str()).collect();
-        let vectors = tch::no_grad(|| encoder.encode_words(&words)).map_err(DictionaryError::Encoder)?;
+        let vectors =
+            tch::no_grad(|| encoder.encode_words(&words)).map_err(DictionaryError::Encoder)?;
         let found = vectors.size();
         if found != [words.len() as i64, dim as i64] {
             return Err(DictionaryError::EncoderShape {
@@ -150,9 +151,7 @@ pub fn build_word_dictionary<E: WordEncoder + ?Sized>(
                 dim,
             });
         }
-        let vectors = vectors
-            .f_to_device(Device::Cpu)?
-            .f_to_kind(Kind::Float)?;
+        let vectors = vectors.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?;
         let ids: Vec<i64> = chunk.iter().map(|&(_, id)| id).collect();
         let ids = Tensor::from_slice(&ids);
         let _: Tensor = tch::no_grad(|| table.f_index_copy_(0, &ids, &vectors))?;

@@ -152,7 +152,10 @@ impl MiniLm {
             path: config_path.clone(),
             reason,
         };
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0
+        if config.num_attention_heads == 0
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
         {
             return Err(bad(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
@@ -215,7 +218,15 @@ impl MiniLm {
 
         let tokenizer = WordPiece::load(&dir.join("vocab.txt"))?;
         let weights = WeightMap::from_safetensors(&dir.join("model.safetensors"), device)?;
-        Self::from_parts(&weights, config, tokenizer, device, max_seq_length, normalize, act)
+        Self::from_parts(
+            &weights,
+            config,
+            tokenizer,
+            device,
+            max_seq_length,
+            normalize,
+            act,
+        )
     }
 
     fn from_parts(

@@ -6,6 +6,8 @@
 //! device chosen by the caller.
 pub mod bundle;
 pub mod config;
+pub mod dictionary_builder;
+pub mod minilm;
 pub mod mobilenet;
 pub mod textual;
 pub mod visual;

@@ -108,7 +108,7 @@ impl Default for RunConfig {
             pairs_per_id: 4,
             queue_size: 2048,
             classes: 0,
-            pooling: "batch".into(),
+            pooling: "per-caption".into(),
             seed: 0,
             device: "auto".into(),
             output: PathBuf::from("runs/train"),
@@ -448,7 +448,7 @@ impl Trainer {
                 let model = self.inference_model()?;
                 let options = EvalOptions {
                     batch_size: run.eval_batch_size,
-                    pooling: Pooling::PerCaption,
+                    pooling: self.trainable.model.pooling,
                     rerank: Some(RerankParams::default()),
                     image_to_text: false,
                 };
