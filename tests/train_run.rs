@@ -41,6 +41,9 @@ fn tiny_set(dir: &Path) -> (PathBuf, i64) {
 fn config(dir: &Path, dictionary: &Path, head: HeadKind, epochs: usize, out: &str) -> TrainConfig {
     TrainConfig {
         data: DataConfig {
+            format: Default::default(),
+            train_split: "train".into(),
+            val_split: "val".into(),
             train: dir.join("annotations/train.json"),
             val: Some(dir.join("annotations/val.json")),
             images: dir.join("imgs"),

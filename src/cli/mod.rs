@@ -35,6 +35,8 @@ enum Command {
     BuildDictionary(dictionary::BuildDictionaryArgs),
     /// Generate the synthetic pedestrian data set (images, captions, TextReID annotations).
     Synth(synth::SynthArgs),
+    /// Build a vocabulary (word → id) from training captions.
+    BuildVocab(train::BuildVocabArgs),
     /// Train a model with CM-MoCo (or the simple head) from a TOML configuration.
     Train(train::TrainArgs),
     /// Evaluate a model on an annotated split: t2i (and i2t) R1/R5/R10/mAP, with re-ranking.
@@ -50,6 +52,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::ImportWeights(args) => convert::import(args),
         Command::BuildDictionary(args) => dictionary::build_dictionary(args),
         Command::Synth(args) => synth::synth(args),
+        Command::BuildVocab(args) => train::build_vocab(args),
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
     }

@@ -70,6 +70,65 @@ pub struct EvalArgs {
     json: bool,
 }
 
+#[derive(Args)]
+pub struct BuildVocabArgs {
+    /// TextReID annotation files whose sentences make the vocabulary (e.g. the train split).
+    #[arg(long = "annotations")]
+    annotations: Vec<PathBuf>,
+    /// Or CUHK-PEDES's reid_raw.json, with --split.
+    #[arg(long)]
+    reid_raw: Option<PathBuf>,
+    #[arg(long, default_value = "train")]
+    split: String,
+    /// Where to write `{"word": id}` (most frequent word = id 1).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `lookout build-vocab`: the vocabulary of the training captions.
+pub fn build_vocab(args: BuildVocabArgs) -> anyhow::Result<()> {
+    let mut sentences: Vec<String> = Vec::new();
+    for path in &args.annotations {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let records = v["annotations"]
+            .as_array()
+            .with_context(|| format!("{}: no \"annotations\" list", path.display()))?;
+        sentences.extend(
+            records
+                .iter()
+                .filter_map(|r| r["sentence"].as_str().map(str::to_string)),
+        );
+    }
+    if let Some(path) = &args.reid_raw {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let records = v
+            .as_array()
+            .with_context(|| format!("{}: expected a list", path.display()))?;
+        for r in records.iter().filter(|r| r["split"] == args.split.as_str()) {
+            if let Some(caps) = r["captions"].as_array() {
+                sentences.extend(caps.iter().filter_map(|c| c.as_str().map(str::to_string)));
+            }
+        }
+    }
+    let vocab = Vocabulary::build(sentences.iter().map(|s| s.as_str()))
+        .map_err(anyhow::Error::msg)
+        .context("no words in the captions")?;
+    vocab.save_json(&args.out)?;
+    eprintln!(
+        "wrote {} ({} words from {} captions)",
+        args.out.display(),
+        vocab.len(),
+        sentences.len()
+    );
+    Ok(())
+}
+
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading {}", args.config.display()))?;

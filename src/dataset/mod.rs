@@ -488,6 +488,47 @@ mod tests {
     }
 
     #[test]
+    fn reid_raw_splits_captions_and_renumbers_ids() {
+        let dir = std::env::temp_dir().join(format!("lookout-raw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["a.png", "b.png", "c.png"] {
+            image::RgbImage::new(4, 8).save(dir.join(f)).unwrap();
+        }
+        let raw = dir.join("reid_raw.json");
+        std::fs::write(
+            &raw,
+            r#"[
+                {"split": "train", "captions": ["A man in a red coat.", "Red coat, black shoes."], "file_path": "a.png", "processed_tokens": [], "id": 7},
+                {"split": "train", "captions": ["A woman in blue."], "file_path": "b.png", "processed_tokens": [], "id": 3},
+                {"split": "test", "captions": ["A man."], "file_path": "c.png", "processed_tokens": [], "id": 9},
+                {"split": "train", "captions": ["zzz"], "file_path": "a.png", "processed_tokens": [], "id": 7},
+                {"captions": []}
+            ]"#,
+        )
+        .unwrap();
+        let vocab = Vocabulary::build(["a man in a red coat black shoes woman blue"]).unwrap();
+        let data = Dataset::load_reid_raw(&raw, &dir, "train", &vocab, BadRecords::Skip).unwrap();
+        assert_eq!(data.pairs.len(), 3);
+        assert_eq!(
+            data.pairs.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![0, 0, 1],
+            "ids from 0 in order of appearance"
+        );
+        assert_eq!(
+            data.pairs[0].caption,
+            vocab
+                .tokenize("A man in a red coat.", UnknownWords::Skip)
+                .unwrap()
+                .ids
+        );
+        assert_eq!(data.skipped.len(), 2, "{:?}", data.skipped);
+        assert!(Dataset::load_reid_raw(&raw, &dir, "train", &vocab, BadRecords::Stop).is_err());
+        let test = Dataset::load_reid_raw(&raw, &dir, "test", &vocab, BadRecords::Skip).unwrap();
+        assert_eq!(test.pairs.len(), 1);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn bad_records_are_reported_with_their_index() {
         let dir = std::env::temp_dir().join(format!("lookout-data-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

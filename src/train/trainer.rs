@@ -39,7 +39,11 @@ pub struct TrainConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// TextReID annotation files (`{"annotations": [...]}`).
+    /// `textreid` (`{"annotations": [...]}` files, one per split) or `reid_raw`
+    /// (CUHK-PEDES's `reid_raw.json`, one file with a `split` per record).
+    #[serde(default)]
+    pub format: DataFormat,
+    /// The training annotations (with `reid_raw`: the one file, read for `train_split`).
     pub train: PathBuf,
     pub val: Option<PathBuf>,
     /// Folder the annotations' `file_path`s are relative to.
@@ -51,6 +55,25 @@ pub struct DataConfig {
     pub tokenize: bool,
     #[serde(default)]
     pub bad_records: BadRecords,
+    #[serde(default = "default_train_split")]
+    pub train_split: String,
+    #[serde(default = "default_val_split")]
+    pub val_split: String,
+}
+
+fn default_train_split() -> String {
+    "train".into()
+}
+fn default_val_split() -> String {
+    "val".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    #[default]
+    Textreid,
+    ReidRaw,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
