@@ -30,6 +30,9 @@ pub struct BuildDictionaryArgs {
     /// Words per forward pass.
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
+    /// Standardise every dimension over the vocabulary's words (mean 0, variance 1).
+    #[arg(long)]
+    standardize: bool,
 }
 
 pub fn build_dictionary(args: BuildDictionaryArgs) -> anyhow::Result<()> {
@@ -61,6 +64,11 @@ pub fn build_dictionary(args: BuildDictionaryArgs) -> anyhow::Result<()> {
         })
         .context("building the word dictionary")?;
     let seconds = start.elapsed().as_secs_f64();
+    let dictionary = if args.standardize {
+        lookout::model::dictionary_builder::standardize(&dictionary)
+    } else {
+        dictionary
+    };
     write_npy(&dictionary, &args.out)?;
     let size = dictionary.size();
     let rows = size[0];

@@ -249,3 +249,41 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// Standardises every dimension over the rows that hold a word (non-zero rows): mean 0,
+/// variance 1; the padding row stays zero.
+///
+/// Why: a sentence encoder's outputs for single words share a large common direction
+/// (MiniLM's unit vectors of two unrelated words have a cosine of about 0.3–0.5), and they
+/// are unit vectors, about ten times smaller than CLIP's word features. A GRU fed with them
+/// starts with nearly the same state for every caption, and contrastive training collapses.
+/// The affine map keeps all the information of the frozen vectors.
+pub fn standardize(dictionary: &Tensor) -> Tensor {
+    let used = dictionary.abs().sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float).gt(0.0);
+    let rows = used.nonzero().squeeze_dim(1);
+    if rows.size()[0] < 2 {
+        return dictionary.shallow_clone();
+    }
+    let words = dictionary.index_select(0, &rows);
+    let mean = words.mean_dim([0i64].as_slice(), true, tch::Kind::Float);
+    let std = words.std_dim([0i64].as_slice(), true, true).clamp_min(1e-6);
+    let out = dictionary.zeros_like();
+    out.index_copy(0, &rows, &((words - mean) / std))
+}
+
+#[cfg(test)]
+mod standardize_tests {
+    use super::*;
+
+    #[test]
+    fn standardize_centres_words_and_keeps_padding() {
+        let d = Tensor::from_slice(&[0.0f32, 0.0, 1.0, 2.0, 3.0, 2.0, 5.0, 6.0]).view([4, 2]);
+        let s = standardize(&d);
+        assert_eq!(Vec::<f32>::try_from(&s.get(0)).unwrap(), vec![0.0, 0.0]);
+        let words = s.narrow(0, 1, 3);
+        let mean = Vec::<f32>::try_from(&words.mean_dim([0i64].as_slice(), false, tch::Kind::Float)).unwrap();
+        assert!(mean.iter().all(|m| m.abs() < 1e-6), "{mean:?}");
+        let std = Vec::<f32>::try_from(&words.std_dim([0i64].as_slice(), true, false)).unwrap();
+        assert!(std.iter().all(|v| (v - 1.0).abs() < 1e-5), "{std:?}");
+    }
+}

@@ -328,15 +328,25 @@ impl ModifiedResNet {
         self.forward_t(images, false)
     }
 
-    /// The backbone and attention pool only (no projection), in train or eval mode.
-    pub fn features_t(&self, images: &Tensor, train: bool) -> Tensor {
+    /// The convolutional trunk: (B, 3, H, W) → the feature map under the attention pool.
+    pub fn trunk(&self, images: &Tensor, train: bool) -> Tensor {
         let mut x = self.stem(images, train);
         for stage in &self.stages {
             for block in stage {
                 x = block.forward(&x, train);
             }
         }
-        self.attnpool.forward(&x)
+        x
+    }
+
+    /// The backbone and attention pool only (no projection), in train or eval mode.
+    pub fn features_t(&self, images: &Tensor, train: bool) -> Tensor {
+        self.attnpool.forward(&self.trunk(images, train))
+    }
+
+    /// Attention pool and projection on a trunk feature map.
+    pub fn head(&self, feature_map: &Tensor) -> Tensor {
+        self.project(&self.attnpool.forward(feature_map))
     }
 
     /// The projection to the joint space, applied to [`Self::features_t`]'s output.
@@ -407,9 +417,13 @@ impl MobileNetEncoder {
     }
 
     pub fn forward_t(&self, images: &Tensor, train: bool) -> Tensor {
-        let features = self.backbone.forward_t(images, train);
+        self.head(&self.backbone.forward_t(images, train))
+    }
+
+    /// Attention pool and projection on a trunk feature map.
+    pub fn head(&self, feature_map: &Tensor) -> Tensor {
         self.attnpool
-            .forward(&features)
+            .forward(feature_map)
             .linear(&self.embed_w, Some(&self.embed_b))
     }
 }
@@ -453,6 +467,23 @@ impl VisualEncoder {
         match self {
             Self::ModifiedResNet(m) => m.forward_t(images, train),
             Self::MobileNet(m) => m.forward_t(images, train),
+        }
+    }
+
+    /// The convolutional trunk's feature map (what the attention pool reads).
+    pub fn trunk(&self, images: &Tensor, train: bool) -> Tensor {
+        match self {
+            Self::ModifiedResNet(m) => m.trunk(images, train),
+            Self::MobileNet(m) => m.backbone.forward_t(images, train),
+        }
+    }
+
+    /// Attention pool + projection on a trunk feature map: with a frozen trunk, training
+    /// can run on feature maps computed once per image.
+    pub fn head(&self, feature_map: &Tensor) -> Tensor {
+        match self {
+            Self::ModifiedResNet(m) => m.head(feature_map),
+            Self::MobileNet(m) => m.head(feature_map),
         }
     }
 

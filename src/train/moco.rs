@@ -73,6 +73,24 @@ impl Queues {
     }
 }
 
+/// What the visual encoders see in a training step.
+pub enum VisualInput<'a> {
+    /// Normalised images: the whole visual stream runs (BatchNorm in train mode).
+    Images(&'a Tensor),
+    /// Feature maps of a frozen trunk, computed beforehand: only the attention pool and
+    /// the projection run.
+    TrunkFeatures(&'a Tensor),
+}
+
+impl VisualInput<'_> {
+    fn embed(&self, model: &TextReid) -> Tensor {
+        match self {
+            Self::Images(x) => model.visual.forward_t(x, true),
+            Self::TrunkFeatures(f) => model.visual.head(f),
+        }
+    }
+}
+
 /// The losses of one forward.
 pub struct Losses {
     pub instance: Tensor,
@@ -182,6 +200,16 @@ impl TrainModel {
         captions: &[Vec<i64>],
         ids: &Tensor,
     ) -> Result<Losses, MocoError> {
+        self.forward_input(&VisualInput::Images(images), captions, ids)
+    }
+
+    /// [`Self::forward`] for either images or precomputed trunk features.
+    pub fn forward_input(
+        &mut self,
+        images: &VisualInput,
+        captions: &[Vec<i64>],
+        ids: &Tensor,
+    ) -> Result<Losses, MocoError> {
         let classes = self.projection.size()[1];
         let ids_vec = Vec::<i64>::try_from(ids).unwrap_or_default();
         if let Some(&id) = ids_vec.iter().find(|&&id| id < 0 || id >= classes) {
@@ -192,7 +220,7 @@ impl TrainModel {
             .textual
             .batch(captions)
             .map_err(crate::model::ModelError::from)?;
-        let v = self.query.visual.forward_t(images, true);
+        let v = images.embed(&self.query);
         let t = self
             .query
             .textual
@@ -215,7 +243,7 @@ impl TrainModel {
 
     fn contrast(
         &mut self,
-        images: &Tensor,
+        images: &VisualInput,
         batch: &crate::model::textual::CaptionBatch,
         v_q: &Tensor,
         t_q: &Tensor,
@@ -234,7 +262,7 @@ impl TrainModel {
             });
         }
         let (v_k, t_k) = tch::no_grad(|| {
-            let v_k = l2_normalize(&key.model.visual.forward_t(images, true));
+            let v_k = l2_normalize(&images.embed(&key.model));
             let t_k = l2_normalize(
                 &key.model
                     .textual

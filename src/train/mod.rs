@@ -11,7 +11,7 @@ use tch::{Device, Tensor};
 use crate::model::{
     embed_prefixes, HeadKind, ModelConfig, ModelError, Pooling, TextReid, WeightMap, WordDictionary,
 };
-pub use moco::{LossConfig, Losses, MocoError, MomentumEncoder, Queues, TrainModel};
+pub use moco::{LossConfig, Losses, MocoError, MomentumEncoder, Queues, TrainModel, VisualInput};
 
 /// Key of the identity projection.
 pub const PROJECTION_KEY: &str = "embed_model.loss_evaluator.projection";
