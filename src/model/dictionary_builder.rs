@@ -259,7 +259,10 @@ mod tests {
 /// starts with nearly the same state for every caption, and contrastive training collapses.
 /// The affine map keeps all the information of the frozen vectors.
 pub fn standardize(dictionary: &Tensor) -> Tensor {
-    let used = dictionary.abs().sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float).gt(0.0);
+    let used = dictionary
+        .abs()
+        .sum_dim_intlist([1i64].as_slice(), false, tch::Kind::Float)
+        .gt(0.0);
     let rows = used.nonzero().squeeze_dim(1);
     if rows.size()[0] < 2 {
         return dictionary.shallow_clone();
@@ -281,7 +284,9 @@ mod standardize_tests {
         let s = standardize(&d);
         assert_eq!(Vec::<f32>::try_from(&s.get(0)).unwrap(), vec![0.0, 0.0]);
         let words = s.narrow(0, 1, 3);
-        let mean = Vec::<f32>::try_from(&words.mean_dim([0i64].as_slice(), false, tch::Kind::Float)).unwrap();
+        let mean =
+            Vec::<f32>::try_from(&words.mean_dim([0i64].as_slice(), false, tch::Kind::Float))
+                .unwrap();
         assert!(mean.iter().all(|m| m.abs() < 1e-6), "{mean:?}");
         let std = Vec::<f32>::try_from(&words.std_dim([0i64].as_slice(), true, false)).unwrap();
         assert!(std.iter().all(|v| (v - 1.0).abs() < 1e-5), "{std:?}");

@@ -399,7 +399,12 @@ impl Trainer {
 
     /// Runs the (frozen) trunk once over every training image and its mirror image.
     fn compute_trunk_features(&mut self) -> Result<(), TrainError> {
-        let mut paths: Vec<PathBuf> = self.train_data.pairs.iter().map(|p| p.image.clone()).collect();
+        let mut paths: Vec<PathBuf> = self
+            .train_data
+            .pairs
+            .iter()
+            .map(|p| p.image.clone())
+            .collect();
         paths.sort();
         paths.dedup();
         let plain = Augment {
@@ -415,9 +420,15 @@ impl Trainer {
                 images.push(plain.apply(self.cache.get(path)?, &spec, &mut batch_rng(0, 0, 0)));
             }
             let batch = Tensor::stack(&images, 0).to_device(self.device);
-            let (f, m) = tch::no_grad(|| (visual.trunk(&batch, false), visual.trunk(&batch.flip([3i64]), false)));
+            let (f, m) = tch::no_grad(|| {
+                (
+                    visual.trunk(&batch, false),
+                    visual.trunk(&batch.flip([3i64]), false),
+                )
+            });
             for (i, path) in chunk.iter().enumerate() {
-                self.trunk_features.insert(path.clone(), (f.get(i as i64), m.get(i as i64)));
+                self.trunk_features
+                    .insert(path.clone(), (f.get(i as i64), m.get(i as i64)));
             }
         }
         eprintln!(
@@ -473,8 +484,13 @@ impl Trainer {
             for &i in batch {
                 let path = &self.train_data.pairs[i].image;
                 if let Some((plain, mirror)) = self.trunk_features.get(path) {
-                    let flip = self.config.augment.enabled && rand::Rng::gen_bool(&mut rng, self.config.augment.flip.clamp(0.0, 1.0));
-                    images.push(if flip { mirror.shallow_clone() } else { plain.shallow_clone() });
+                    let flip = self.config.augment.enabled
+                        && rand::Rng::gen_bool(&mut rng, self.config.augment.flip.clamp(0.0, 1.0));
+                    images.push(if flip {
+                        mirror.shallow_clone()
+                    } else {
+                        plain.shallow_clone()
+                    });
                 } else {
                     let spec = *self.cache.spec();
                     let bytes = self.cache.get(path)?;
@@ -493,7 +509,10 @@ impl Trainer {
                 .collect();
             let ids: Vec<i64> = batch.iter().map(|&i| self.train_data.pairs[i].id).collect();
             let ids = Tensor::from_slice(&ids).to_device(self.device);
-            let losses = self.trainable.model.forward_input(&input, &captions, &ids)?;
+            let losses = self
+                .trainable
+                .model
+                .forward_input(&input, &captions, &ids)?;
             let total = losses.total();
             for (_, p) in &self.trainable.params {
                 p.shallow_clone().zero_grad();
