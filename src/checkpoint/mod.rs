@@ -63,9 +63,10 @@ pub struct ConvertReport {
     pub config: ModelConfig,
 }
 
-struct RawView<'a>(&'a PthTensor);
+/// A tensor read from a checkpoint, as safetensors' writer sees it.
+pub(crate) struct RawView<'a>(pub(crate) &'a PthTensor);
 
-fn dtype_of(d: PthDType) -> Dtype {
+pub(crate) fn dtype_of(d: PthDType) -> Dtype {
     match d {
         PthDType::F64 => Dtype::F64,
         PthDType::F32 => Dtype::F32,

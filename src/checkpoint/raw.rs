@@ -3,13 +3,11 @@
 //! Unlike [`super::convert_pth`], nothing is checked against a TextReID model: this
 //! is for third-party weights (e.g. the MobileNetV2 backbone in
 //! `models/mobilenetv2/prepare.sh`, through `lookout import-weights IN OUT --prefix P`).
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, View};
-
-use super::pth::{self, PthDType, PthError, PthTensor};
+use super::pth::{self, PthError};
+use super::RawView;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -25,38 +23,6 @@ pub enum ImportError {
     DuplicateKey { path: PathBuf, key: String },
     #[error("cannot write {}: {reason}", path.display())]
     Write { path: PathBuf, reason: String },
-}
-
-struct RawView<'a>(&'a PthTensor);
-
-fn dtype_of(d: PthDType) -> Dtype {
-    match d {
-        PthDType::F64 => Dtype::F64,
-        PthDType::F32 => Dtype::F32,
-        PthDType::F16 => Dtype::F16,
-        PthDType::BF16 => Dtype::BF16,
-        PthDType::I64 => Dtype::I64,
-        PthDType::I32 => Dtype::I32,
-        PthDType::I16 => Dtype::I16,
-        PthDType::I8 => Dtype::I8,
-        PthDType::U8 => Dtype::U8,
-        PthDType::Bool => Dtype::BOOL,
-    }
-}
-
-impl View for RawView<'_> {
-    fn dtype(&self) -> Dtype {
-        dtype_of(self.0.dtype)
-    }
-    fn shape(&self) -> &[usize] {
-        &self.0.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.0.data)
-    }
-    fn data_len(&self) -> usize {
-        self.0.data.len()
-    }
 }
 
 /// Reads the state dict of `input` (any `.pth` / `.pt` that [`pth::read_state_dict`]
@@ -136,6 +102,7 @@ fn serialize_sorted(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkpoint::dtype_of;
 
     const LEGACY_PT: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
