@@ -8,7 +8,7 @@ use lookout::synth::{generate, SynthConfig};
 use lookout::text::Vocabulary;
 use lookout::train::schedule::ScheduleConfig;
 use lookout::train::trainer::{DataConfig, ModelInit, RunConfig, TrainConfig, Trainer};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lookout-train-{name}-{}", std::process::id()));
@@ -21,7 +21,7 @@ fn tiny_set(dir: &Path) -> (PathBuf, i64) {
     let config = SynthConfig {
         seed: 11,
         train_ids: 96,
-        val_ids: 16,
+        val_ids: 32,
         test_ids: 0,
         images_per_id: 4,
         min_height: 96,
@@ -33,9 +33,20 @@ fn tiny_set(dir: &Path) -> (PathBuf, i64) {
     };
     generate(&config, dir, &mut |_, _| {}).expect("synthetic set");
     let vocab = Vocabulary::load(&dir.join("vocab.json")).unwrap();
-    tch::manual_seed(3);
-    let dict = Tensor::randn([vocab.max_id() + 1, 32], (Kind::Float, tch::Device::Cpu));
-    let _ = dict.get(0).fill_(0.0);
+    // Drawn from a local generator: the tests of this file run in parallel and libtorch's
+    // generator is global.
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+    let rows = (vocab.max_id() + 1) as usize;
+    let values: Vec<f32> = (0..rows * 32)
+        .map(|i| {
+            if i < 32 {
+                0.0
+            } else {
+                rand::Rng::gen_range(&mut rng, -1.7f32..1.7)
+            }
+        })
+        .collect();
+    let dict = Tensor::from_slice(&values).view([rows as i64, 32]);
     let path = dir.join("dictionary.npy");
     dict.write_npy(&path).unwrap();
     (path, vocab.max_id())
@@ -63,11 +74,11 @@ fn config(dir: &Path, dictionary: &Path, head: HeadKind, epochs: usize, out: &st
                 visual: VisualConfig {
                     backbone: Backbone::ModifiedResnet,
                     layers: [1, 1, 1, 1],
-                    width: 8,
+                    width: 16,
                     heads: 2,
                     output_dim: 32,
                     last_stride: 1,
-                    input_resolution: [96, 32],
+                    input_resolution: [128, 48],
                 },
                 textual: TextualConfig {
                     word_dim: 32,
@@ -97,7 +108,7 @@ fn config(dir: &Path, dictionary: &Path, head: HeadKind, epochs: usize, out: &st
         schedule: ScheduleConfig {
             base_lr: 1e-3,
             warmup_epochs: 1,
-            milestones: vec![],
+            milestones: vec![12],
             epochs,
             ..ScheduleConfig::default()
         },
@@ -136,11 +147,11 @@ fn loss_falls_and_held_out_rank1_beats_chance_and_resume_is_exact() {
     let last = summaries.last().unwrap();
     let val = last.val.as_ref().unwrap();
     let r1 = val.tasks["t2i"].r1;
-    // 16 held-out identities with 4 images each: a random ranking finds the person first
-    // 4 times in 64, 6.25 %.
+    // 32 held-out identities with 4 images each: a random ranking finds the person first
+    // 4 times in 128, 3.1 %.
     let chance = 100.0 * 4.0 / val.gallery as f64;
     assert!(
-        r1 > 1.5 * chance,
+        r1 > 2.0 * chance,
         "held-out R1 {r1:.1} vs chance {chance:.1}"
     );
     assert!(dir.join("full/best/model.toml").is_file());

@@ -31,7 +31,7 @@ enum Command {
     ConvertCheckpoint(convert::ConvertArgs),
     /// Import any torch state dict (`.pth`/`.pt`, zip or legacy) as safetensors.
     ImportWeights(convert::ImportArgs),
-    /// Build a word dictionary: every vocabulary word run alone through a text encoder (MiniLM).
+    /// Build a word dictionary: every vocabulary word run alone through a text encoder (MiniLM or CLIP).
     BuildDictionary(dictionary::BuildDictionaryArgs),
     /// Generate the synthetic pedestrian data set (images, captions, TextReID annotations).
     Synth(synth::SynthArgs),

@@ -5,6 +5,7 @@
 //! [`config`]) and builds both streams. Inference runs under no-grad, batched, on the
 //! device chosen by the caller.
 pub mod bundle;
+pub mod clip_text;
 pub mod config;
 pub mod dictionary_builder;
 pub mod minilm;

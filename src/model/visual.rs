@@ -430,8 +430,8 @@ impl MobileNetEncoder {
 
 /// The visual stream, whichever trunk it has.
 pub enum VisualEncoder {
-    ModifiedResNet(ModifiedResNet),
-    MobileNet(MobileNetEncoder),
+    ModifiedResNet(Box<ModifiedResNet>),
+    MobileNet(Box<MobileNetEncoder>),
 }
 
 impl VisualEncoder {
@@ -442,18 +442,14 @@ impl VisualEncoder {
         embedding_dim: usize,
     ) -> Result<Self, WeightsError> {
         Ok(match config.backbone {
-            super::config::Backbone::ModifiedResnet => Self::ModifiedResNet(ModifiedResNet::load(
-                w,
-                config,
-                embed_prefix,
-                embedding_dim,
-            )?),
-            super::config::Backbone::MobilenetV2 => Self::MobileNet(MobileNetEncoder::load(
-                w,
-                config,
-                embed_prefix,
-                embedding_dim,
-            )?),
+            super::config::Backbone::ModifiedResnet => {
+                let m = ModifiedResNet::load(w, config, embed_prefix, embedding_dim)?;
+                Self::ModifiedResNet(Box::new(m))
+            }
+            super::config::Backbone::MobilenetV2 => {
+                let m = MobileNetEncoder::load(w, config, embed_prefix, embedding_dim)?;
+                Self::MobileNet(Box::new(m))
+            }
         })
     }
 

@@ -205,6 +205,8 @@ pub struct Trainer {
     trunk_features: HashMap<PathBuf, (Tensor, Tensor)>,
 }
 
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Whether `key` belongs to the convolutional trunk of the visual stream.
 fn is_trunk_key(key: &str) -> bool {
     key.starts_with("visual_model.") && !key.starts_with("visual_model.attnpool.")
@@ -303,7 +305,6 @@ impl Trainer {
             }
             None => {
                 let mut w = WeightMap::synthetic(device);
-                tch::manual_seed(config.train.seed as i64);
                 for source in &config.model.init {
                     let init = WeightMap::from_safetensors(&source.path, device)
                         .map_err(crate::model::ModelError::from)?;
@@ -332,7 +333,16 @@ impl Trainer {
             loss: config.loss.clone(),
             pooling,
         };
-        let mut trainable = build(&weights, &dictionary, &setup, device)?;
+        // Missing tensors and fresh queues are drawn from libtorch's one global generator
+        // while the model is built: seed it and build under a process-wide lock, so that
+        // two trainers in one process (tests, sweeps) each get their seed's initialisation.
+        let mut trainable = {
+            let _guard = INIT_LOCK
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            tch::manual_seed(config.train.seed as i64);
+            build(&weights, &dictionary, &setup, device)?
+        };
         let cache_trunk = config.train.cache_trunk;
         trainable.params.retain(|(name, t)| {
             let frozen = config
