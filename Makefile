@@ -13,7 +13,7 @@ APT_PACKAGES := pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev 
 TORCH_STAMP := $(PY_DIR)/.torch-$(TORCH_VERSION)-np1
 APT_STAMP := $(DEPS_DIR)/.apt-done
 
-.PHONY: all deps build test bench lint fmt clean-deps default-model models synth-data
+.PHONY: all deps build test bench lint fmt clean-deps default-model ablation models synth-data
 
 all: build
 
@@ -66,6 +66,11 @@ $(DEFAULT_MODEL)/weights.safetensors: $(SYNTH)/dictionary.npy | models
 	cp runs/default/best/weights.safetensors runs/default/best/dictionary.npy runs/default/best/vocab.json runs/default/best/model.toml $(DEFAULT_MODEL)/
 	$(LOOKOUT) eval --model $(DEFAULT_MODEL) --annotations $(SYNTH)/annotations/test.json --images $(SYNTH)/imgs --i2t | tee $(DEFAULT_MODEL)/eval_test.txt
 default-model: $(DEFAULT_MODEL)/weights.safetensors
+
+# The paper's ablation: the same training without CM-MoCo (simple head).
+ablation: $(SYNTH)/dictionary.npy | models
+	$(LOOKOUT) train --config $(DEFAULT_MODEL)/ablation_simple.toml
+	$(LOOKOUT) eval --model runs/ablation-simple/best --annotations $(SYNTH)/annotations/test.json --images $(SYNTH)/imgs --i2t
 
 bench: deps
 	cargo bench --bench model_bench
