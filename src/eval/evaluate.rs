@@ -106,19 +106,17 @@ pub fn evaluate(
     let mut cache = ImageCache::new(spec);
     let mut image_embeddings = Vec::new();
     let total = gallery.len() + data.pairs.len();
+    // Plain normalisation: the augmentation code with every augmentation off.
+    let plain = crate::dataset::Augment {
+        enabled: false,
+        ..Default::default()
+    };
+    let mut unused_rng = crate::dataset::batch_rng(0, 0, 0);
     for chunk in gallery.chunks(options.batch_size.max(1)) {
         let mut tensors = Vec::with_capacity(chunk.len());
         for &i in chunk {
-            let bytes = cache.get(&data.pairs[i].image)?.to_vec();
-            let no_aug = crate::dataset::Augment {
-                enabled: false,
-                ..Default::default()
-            };
-            tensors.push(no_aug.apply(
-                &bytes,
-                cache.spec(),
-                &mut crate::dataset::batch_rng(0, 0, 0),
-            ));
+            let bytes = cache.get(&data.pairs[i].image)?;
+            tensors.push(plain.apply(bytes, &spec, &mut unused_rng));
         }
         image_embeddings.push(model.embed_images(&Tensor::stack(&tensors, 0), options.batch_size)?);
         progress(

@@ -75,21 +75,14 @@ pub fn read_vocab_entries(path: &Path) -> Result<Vec<(String, i64)>, DictionaryE
         path: path.to_path_buf(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let pairs: Vec<(String, i64)> = if path.extension().is_some_and(|e| e == "json") {
-        let map: HashMap<String, i64> =
-            serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
-        map.into_iter().collect()
-    } else {
-        text.lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (l.trim().to_string(), i as i64 + 1))
-            .collect()
-    };
-    // The same checks (and the same lower-casing) as the tokenizer's vocabulary.
-    Vocabulary::from_pairs(pairs.iter().cloned()).map_err(err)?;
-    dedupe(pairs)
+    let vocab = Vocabulary::load(path).map_err(|e| err(e.to_string()))?;
+    dedupe(
+        vocab
+            .iter()
+            .into_iter()
+            .map(|(w, id)| (w.to_string(), id))
+            .collect(),
+    )
 }
 
 /// Lower-cases, sorts by id and checks that ids are positive and not shared.
