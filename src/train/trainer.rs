@@ -219,28 +219,71 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     }
 }
 
-/// Writes named tensors to safetensors (via a temporary file, so a crash never leaves a
-/// half-written checkpoint in place).
+/// One tensor's bytes as safetensors' writer sees them.
+struct TensorBytes {
+    dtype: safetensors::Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl safetensors::tensor::View for &TensorBytes {
+    fn dtype(&self) -> safetensors::Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+fn tensor_bytes(t: &Tensor) -> Result<TensorBytes, String> {
+    use safetensors::Dtype;
+    let dtype = match t.kind() {
+        Kind::Float => Dtype::F32,
+        Kind::Double => Dtype::F64,
+        Kind::Half => Dtype::F16,
+        Kind::BFloat16 => Dtype::BF16,
+        Kind::Int64 => Dtype::I64,
+        Kind::Int => Dtype::I32,
+        Kind::Int16 => Dtype::I16,
+        Kind::Int8 => Dtype::I8,
+        Kind::Uint8 => Dtype::U8,
+        Kind::Bool => Dtype::BOOL,
+        other => return Err(format!("cannot store dtype {other:?}")),
+    };
+    let t = t.detach().to_device(Device::Cpu).contiguous();
+    let numel = t.numel();
+    let mut data = vec![0u8; numel * t.kind().elt_size_in_bytes()];
+    t.f_copy_data_u8(&mut data, numel)
+        .map_err(|e| e.to_string())?;
+    Ok(TensorBytes {
+        dtype,
+        shape: t.size().iter().map(|&d| d as usize).collect(),
+        data,
+    })
+}
+
+/// Writes named tensors and metadata to safetensors in one pass, via a temporary file,
+/// so a crash never leaves a half-written checkpoint in place.
 pub fn save_tensors(
     path: &Path,
     tensors: &[(String, Tensor)],
     metadata: HashMap<String, String>,
 ) -> Result<(), TrainError> {
-    let tmp = path.with_extension("partial");
-    let cpu: Vec<(String, Tensor)> = tensors
+    let bytes: Vec<(String, TensorBytes)> = tensors
         .iter()
-        .map(|(k, t)| (k.clone(), t.detach().to_device(Device::Cpu).contiguous()))
-        .collect();
-    Tensor::write_safetensors(&cpu, &tmp).map_err(|e| write_err(path, e))?;
-    // tch writes no metadata; re-write the header with it.
-    let bytes = std::fs::read(&tmp).map_err(|e| write_err(path, e))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| write_err(path, e))?;
-    let views: Vec<(String, safetensors::tensor::TensorView)> = st.tensors();
-    safetensors::serialize_to_file(views, &Some(metadata), &tmp.with_extension("partial2"))
+        .map(|(k, t)| tensor_bytes(t).map(|b| (k.clone(), b)))
+        .collect::<Result<_, _>>()
         .map_err(|e| write_err(path, e))?;
-    std::fs::rename(tmp.with_extension("partial2"), path).map_err(|e| write_err(path, e))?;
-    std::fs::remove_file(&tmp).ok();
-    Ok(())
+    let tmp = path.with_extension("partial");
+    let views = bytes.iter().map(|(k, b)| (k.clone(), b));
+    safetensors::serialize_to_file(views, &Some(metadata), &tmp).map_err(|e| write_err(path, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| write_err(path, e))
 }
 
 impl Trainer {
