@@ -3,6 +3,8 @@
 mod convert;
 mod dictionary;
 mod embed;
+mod live;
+mod serve;
 mod synth;
 mod train;
 
@@ -41,6 +43,16 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a model on an annotated split: t2i (and i2t) R1/R5/R10/mAP, with re-ranking.
     Eval(train::EvalArgs),
+    /// The query daemon: HTTP API, metrics and the operators' web UI over the store.
+    Serve(serve::ServeArgs),
+    /// Re-embed every stored crop with a new model into a new collection, then switch the alias.
+    Reindex(serve::ReindexArgs),
+    /// Ingest the configured cameras and serve the daemon and UI, on one store (the one-machine setup).
+    Run(live::RunArgs),
+    /// An ingest worker: cameras → detector → tracker → encoder → store, no daemon.
+    Ingest(live::IngestArgs),
+    /// Serve a video file as an RTSP camera (looped, real time), for demos and tests.
+    TestCamera(live::TestCameraArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -55,5 +67,10 @@ pub fn run() -> anyhow::Result<()> {
         Command::BuildVocab(args) => train::build_vocab(args),
         Command::Train(args) => train::train(args),
         Command::Eval(args) => train::eval(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Reindex(args) => serve::reindex(args),
+        Command::Run(args) => live::run(args),
+        Command::Ingest(args) => live::ingest(args),
+        Command::TestCamera(args) => live::test_camera(args),
     }
 }
