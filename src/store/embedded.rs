@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use qdrant_edge::{
-    CountRequest, Distance, EdgeConfig, EdgeShard, EdgeVectorParams, FacetRequest, FacetValue,
+    CountRequest, CreateIndex, Distance, FieldIndexOperations, JsonPath, PayloadFieldSchema,
+    PayloadSchemaType, EdgeConfig, EdgeShard, EdgeVectorParams, FacetRequest, FacetValue,
     Filter, NamedQuery, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
     Record, ScoredPoint, ScrollRequest, SearchRequest, UpdateOperation, Vector,
     VectorStructInternal, WithPayloadInterface, WithVector,
 };
 use serde_json::{json, Value};
+
 
 use super::payload::{self, INDEXED_FIELDS};
 use super::{
@@ -121,10 +123,20 @@ impl EmbeddedStore {
                 INDEXED_FIELDS
             };
             for (field, kind) in fields {
-                let op: UpdateOperation = serde_json::from_value(json!({
-                    "field_index_operation": {"create_index": {"field_name": field, "field_schema": kind}}
-                }))
-                .map_err(|e| edge_error(format!("index definition for {field}"), e))?;
+                let field_name: JsonPath = field
+                    .parse()
+                    .map_err(|_| edge_error("payload index", format!("bad field name {field}")))?;
+                let schema = if *kind == "keyword" {
+                    PayloadSchemaType::Keyword
+                } else {
+                    PayloadSchemaType::Integer
+                };
+                let op = UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(
+                    CreateIndex {
+                        field_name,
+                        field_schema: Some(PayloadFieldSchema::FieldType(schema)),
+                    },
+                ));
                 shard
                     .update(op)
                     .map_err(|e| edge_error(format!("create payload index {field} on {name}"), e))?;
