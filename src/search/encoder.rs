@@ -15,7 +15,9 @@ use super::SearchError;
 pub const MAX_QUERY_CHARS: usize = 1000;
 
 pub struct EncodedQuery {
-    pub vector: Vec<f32>,
+    /// `None` when no word of the query is in the vocabulary (nothing to search for;
+    /// while an operator is still typing the first word this is normal, not an error).
+    pub vector: Option<Vec<f32>>,
     pub unknown_words: Vec<String>,
 }
 
@@ -115,10 +117,10 @@ impl QueryEncoder {
         let tokens = match self.vocabulary.tokenize(text, UnknownWords::Skip) {
             Ok(tokens) => tokens,
             Err(TokenizerError::NoKnownWord { unknown }) => {
-                return Err(SearchError::BadQuery(format!(
-                    "no word of the query is in the model's vocabulary (unknown: {})",
-                    unknown.join(", ")
-                )))
+                return Ok(EncodedQuery {
+                    vector: None,
+                    unknown_words: unknown,
+                })
             }
             Err(other) => return Err(SearchError::Encoder(other.to_string())),
         };
@@ -137,7 +139,7 @@ impl QueryEncoder {
         })?;
         let vector = embedded.map_err(|e| SearchError::Encoder(e.to_string()))?;
         Ok(EncodedQuery {
-            vector,
+            vector: Some(vector),
             unknown_words: tokens.unknown,
         })
     }

@@ -149,9 +149,19 @@ impl SearchEngine {
             .await
             .map_err(|e| SearchError::Encoder(e.to_string()))??;
         let encode_ms = ms(started);
-        let mut response = self
-            .search_vector(encoded.vector, options, limit)
-            .await?;
+        let Some(vector) = encoded.vector else {
+            return Ok(SearchResponse {
+                hits: Vec::new(),
+                unknown_words: encoded.unknown_words,
+                candidates: 0,
+                timings: StageTimings {
+                    encode: encode_ms,
+                    total: ms(started),
+                    ..Default::default()
+                },
+            });
+        };
+        let mut response = self.search_vector(vector, options, limit).await?;
         response.unknown_words = encoded.unknown_words;
         response.timings.encode = encode_ms;
         response.timings.total = ms(started);

@@ -204,11 +204,16 @@ pub struct StoreStatus {
 
 /// Name of the sightings collection of a model version: letters, digits and `_` only.
 pub fn collection_name(model_version: &str) -> String {
+    collection_name_in(SIGHTINGS_ALIAS, model_version)
+}
+
+/// [`collection_name`] under another alias (a namespaced server deployment).
+pub fn collection_name_in(alias: &str, model_version: &str) -> String {
     let cleaned: String = model_version
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
-    format!("{SIGHTINGS_ALIAS}_{cleaned}")
+    format!("{alias}_{cleaned}")
 }
 
 /// The open store. Methods are async because the server back-end is; the embedded one

@@ -21,8 +21,8 @@ use serde_json::Value;
 
 use super::payload::{self, INDEXED_FIELDS};
 use super::{
-    collection_name, MediaKind, SightingFilter, SightingId, SightingRecord, StoreError,
-    StoreStatus, StoredSighting, ScoredSighting, MEDIA_COLLECTION, SIGHTINGS_ALIAS,
+    MediaKind, SightingFilter, SightingId, SightingRecord, StoreError,
+    StoreStatus, StoredSighting, ScoredSighting,
 };
 
 const BACKEND: &str = "server";
@@ -54,6 +54,14 @@ pub struct ServerConfig {
     /// Request timeout, seconds.
     #[serde(default = "default_timeout")]
     pub timeout_s: u64,
+    /// Prefix of Lookout's collection and alias names, so that several deployments
+    /// (or tests) can share one cluster: `<namespace>_sightings`, `<namespace>_media`.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+}
+
+fn default_namespace() -> String {
+    "lookout".into()
 }
 
 fn one() -> u32 {
@@ -72,6 +80,10 @@ fn server_error(context: impl Into<String>, err: impl std::fmt::Display) -> Stor
 
 pub struct ServerStore {
     client: Qdrant,
+    /// The alias the daemons search (`<namespace>_sightings`).
+    alias: String,
+    /// The pictures (`<namespace>_media`).
+    media: String,
     collection: String,
     dimension: usize,
     ordering: WriteOrderingType,
@@ -116,15 +128,26 @@ impl ServerStore {
             .health_check()
             .await
             .map_err(|e| server_error(format!("health check of {}", config.url), e))?;
+        if config.namespace.is_empty()
+            || !config.namespace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::Config(format!(
+                "namespace = {:?}: use letters, digits and _",
+                config.namespace
+            )));
+        }
+        let alias = format!("{}_sightings", config.namespace);
         let store = ServerStore {
             client,
-            collection: collection_name(model_version),
+            collection: super::collection_name_in(&alias, model_version),
+            media: format!("{}_media", config.namespace),
+            alias,
             dimension,
             ordering,
         };
         store.ensure_collection(config, &store.collection, dimension as u64, INDEXED_FIELDS).await?;
         store
-            .ensure_collection(config, MEDIA_COLLECTION, 1, &[("last_seen_ms", "integer")])
+            .ensure_collection(config, &store.media.clone(), 1, &[("last_seen_ms", "integer")])
             .await?;
         if store.alias_target().await?.is_none() {
             store.switch_alias(&store.collection.clone()).await?;
@@ -154,7 +177,7 @@ impl ServerStore {
                     .shard_number(config.shard_number)
                     .replication_factor(config.replication_factor)
                     .write_consistency_factor(config.write_consistency)
-                    .on_disk_payload(name == MEDIA_COLLECTION),
+                    .on_disk_payload(name == self.media),
             )
             .await
             .map_err(|e| server_error(format!("create collection {name}"), e))?;
@@ -210,7 +233,7 @@ impl ServerStore {
         // Pictures first: a sighting that can be found always has its crop.
         self.client
             .upsert_points(
-                UpsertPointsBuilder::new(MEDIA_COLLECTION, media)
+                UpsertPointsBuilder::new(&self.media, media)
                     .wait(true)
                     .ordering(self.ordering()),
             )
@@ -241,7 +264,7 @@ impl ServerStore {
                 found: vector.len(),
             });
         }
-        let mut request = SearchPointsBuilder::new(SIGHTINGS_ALIAS, vector.to_vec(), limit as u64)
+        let mut request = SearchPointsBuilder::new(&self.alias, vector.to_vec(), limit as u64)
             .with_payload(true)
             .with_vectors(with_vectors);
         if let Some(filter) = grpc_filter(filter) {
@@ -266,7 +289,7 @@ impl ServerStore {
         let response = self
             .client
             .get_points(
-                GetPointsBuilder::new(SIGHTINGS_ALIAS, point_ids)
+                GetPointsBuilder::new(&self.alias, point_ids)
                     .with_payload(true)
                     .with_vectors(with_vectors),
             )
@@ -284,7 +307,7 @@ impl ServerStore {
         let response = self
             .client
             .get_points(
-                GetPointsBuilder::new(MEDIA_COLLECTION, vec![PointId::from(id.0)]).with_payload(true),
+                GetPointsBuilder::new(&self.media, vec![PointId::from(id.0)]).with_payload(true),
             )
             .await
             .map_err(|e| server_error("get media", e))?;
@@ -317,7 +340,7 @@ impl ServerStore {
         };
         let count = self
             .client
-            .count(CountPointsBuilder::new(SIGHTINGS_ALIAS).filter(expired()).exact(true))
+            .count(CountPointsBuilder::new(&self.alias).filter(expired()).exact(true))
             .await
             .map_err(|e| server_error("count expired", e))?
             .result
@@ -336,7 +359,7 @@ impl ServerStore {
         }
         self.client
             .delete_points(
-                DeletePointsBuilder::new(MEDIA_COLLECTION)
+                DeletePointsBuilder::new(&self.media)
                     .points(expired())
                     .wait(true)
                     .ordering(self.ordering()),
@@ -349,7 +372,7 @@ impl ServerStore {
     pub async fn cameras(&self) -> Result<Vec<(String, usize)>, StoreError> {
         let response = self
             .client
-            .facet(FacetCountsBuilder::new(SIGHTINGS_ALIAS, "camera_id").limit(10_000).exact(true))
+            .facet(FacetCountsBuilder::new(&self.alias, "camera_id").limit(10_000).exact(true))
             .await
             .map_err(|e| server_error("facet cameras", e))?;
         Ok(response
@@ -403,7 +426,7 @@ impl ServerStore {
         Ok(aliases
             .aliases
             .into_iter()
-            .find(|a| a.alias_name == SIGHTINGS_ALIAS)
+            .find(|a| a.alias_name == self.alias)
             .map(|a| a.collection_name))
     }
 
@@ -412,7 +435,7 @@ impl ServerStore {
         // searches never see the alias missing (a delete + create pair would need the
         // client's private multi-action call).
         self.client
-            .create_alias(CreateAliasBuilder::new(collection, SIGHTINGS_ALIAS))
+            .create_alias(CreateAliasBuilder::new(collection, &self.alias))
             .await
             .map_err(|e| server_error(format!("point alias at {collection}"), e))?;
         Ok(())
@@ -428,7 +451,7 @@ impl ServerStore {
             .collections
             .into_iter()
             .map(|c| c.name)
-            .filter(|n| n.starts_with(SIGHTINGS_ALIAS))
+            .filter(|n| n.starts_with(&format!("{}_", self.alias)))
             .collect();
         names.sort();
         Ok(names)
@@ -437,7 +460,7 @@ impl ServerStore {
     pub async fn status(&self) -> Result<StoreStatus, StoreError> {
         let points = self
             .client
-            .count(CountPointsBuilder::new(SIGHTINGS_ALIAS).exact(true))
+            .count(CountPointsBuilder::new(&self.alias).exact(true))
             .await
             .map_err(|e| server_error("count", e))?
             .result
