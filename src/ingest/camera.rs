@@ -136,7 +136,8 @@ impl Camera {
             status: StatusBoard::new(&config.id, plan.kind),
             stop: StopSignal::default(),
         });
-        let gate = FrameGate::new(&config.id, config.analysis_fps, plan.live);
+        let mut gate = FrameGate::new(&config.id, config.analysis_fps, plan.live);
+        gate.wait_for_consumer = !plan.live && !plan.sync_to_clock;
         let worker = Worker {
             config: config.clone(),
             plan,
@@ -454,14 +455,14 @@ impl Worker {
 
 /// Decides whether a sample is an analysis frame and hands it on.
 fn take_frame(
-    gate: &Mutex<FrameGate>,
+    gate_mutex: &Mutex<FrameGate>,
     status: &StatusBoard,
     frames: &SyncSender<VideoFrame>,
     sample: &gst::Sample,
 ) -> Result<(), String> {
     let buffer = sample.buffer().ok_or("the sample has no buffer")?;
     let now = Instant::now();
-    let mut gate = lock(gate);
+    let mut gate = lock(gate_mutex);
     let Some((sequence, timestamp_ms)) = gate.admit(buffer.pts().map(|t| t.nseconds()), now) else {
         return Ok(());
     };
@@ -474,7 +475,17 @@ fn take_frame(
         height,
         rgb: Arc::new(rgb),
     };
-    let delivered = match frames.try_send(frame) {
+    let sent = if gate.wait_for_consumer {
+        // Blocks this streaming thread only (a file, not a live source), and without the
+        // gate's lock; stopping the camera or a vanished consumer ends the wait.
+        drop(gate);
+        let sent = frames.send(frame).map_err(|e| TrySendError::Disconnected(e.0));
+        gate = lock(gate_mutex);
+        sent
+    } else {
+        frames.try_send(frame)
+    };
+    let delivered = match sent {
         Ok(()) => {
             gate.sequence += 1;
             true
@@ -515,6 +526,9 @@ struct FrameGate {
     /// Files: length of the passes already played (loops).
     played_ns: u64,
     consumer_gone_logged: bool,
+    /// A file decoded as fast as possible (`realtime = false`) waits for the consumer
+    /// instead of dropping frames: recorded footage is indexed completely.
+    wait_for_consumer: bool,
 }
 
 impl FrameGate {
@@ -532,6 +546,7 @@ impl FrameGate {
             start_instant: Instant::now(),
             played_ns: 0,
             consumer_gone_logged: false,
+            wait_for_consumer: false,
         }
     }
 
