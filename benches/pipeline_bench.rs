@@ -306,9 +306,10 @@ fn one_run_in(
     .context("starting the ingest worker")?;
     let status = wait_for_end(worker.cameras(), || {
         // Every frame the camera handed on has been through detection and tracking.
-        worker.cameras().status(CAMERA_ID).is_ok_and(|s| {
-            worker.stats().frames >= s.frames_received - s.frames_dropped
-        })
+        worker
+            .cameras()
+            .status(CAMERA_ID)
+            .is_ok_and(|s| worker.stats().frames >= s.frames_received - s.frames_dropped)
     });
     let frames_s = started.elapsed().as_secs_f64();
     // Stop even after a failure, so that the threads end before the process does.
@@ -351,10 +352,7 @@ fn run_child(spec: &RunSpec) -> anyhow::Result<RunResult> {
         .context("starting a child run")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!(
-            "the run {spec_json} failed ({}):\n{stdout}",
-            output.status
-        );
+        bail!("the run {spec_json} failed ({}):\n{stdout}", output.status);
     }
     let line = stdout
         .lines()
@@ -431,7 +429,11 @@ fn print_runs(title: &str, runs: &[&RunResult]) {
     }
 }
 
-fn sweep(device: Device, frame_queue: usize, notes: &mut Vec<String>) -> anyhow::Result<Vec<RunResult>> {
+fn sweep(
+    device: Device,
+    frame_queue: usize,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<RunResult>> {
     let spec = |analysis_fps, torch_threads, detect_batch| RunSpec {
         device: device_name(device),
         analysis_fps,
@@ -441,7 +443,8 @@ fn sweep(device: Device, frame_queue: usize, notes: &mut Vec<String>) -> anyhow:
     };
     let mut runs = Vec::new();
     let default_config = WorkerConfig::default();
-    let (default_threads, default_batch) = (default_config.torch_threads, default_config.detect_batch);
+    let (default_threads, default_batch) =
+        (default_config.torch_threads, default_config.detect_batch);
     for torch_threads in [0, 1, 2] {
         for detect_batch in [1, 4] {
             runs.push(run_measured(spec(5, torch_threads, detect_batch), notes)?);
@@ -452,7 +455,10 @@ fn sweep(device: Device, frame_queue: usize, notes: &mut Vec<String>) -> anyhow:
         .max_by(|a, b| frames_per_s(a).total_cmp(&frames_per_s(b)))
         .map(|r| (r.spec.torch_threads, r.spec.detect_batch))
         .context("no run at 5 fps")?;
-    runs.push(run_measured(spec(10, default_threads, default_batch), notes)?);
+    runs.push(run_measured(
+        spec(10, default_threads, default_batch),
+        notes,
+    )?);
     if best != (default_threads, default_batch) {
         runs.push(run_measured(spec(10, best.0, best.1), notes)?);
     }
@@ -490,11 +496,17 @@ fn main() -> anyhow::Result<()> {
     );
     let cuda = tch::Cuda::is_available();
     if cuda {
-        println!("CUDA: available ({} device(s)): the sweep also runs on cuda:0", tch::Cuda::device_count());
+        println!(
+            "CUDA: available ({} device(s)): the sweep also runs on cuda:0",
+            tch::Cuda::device_count()
+        );
     } else {
         println!("CUDA: absent (tch::Cuda::is_available() = false): CPU only");
     }
-    println!("clip: {} (10 fps, 768×576), read as fast as it decodes", inputs.clip.display());
+    println!(
+        "clip: {} (10 fps, 768×576), read as fast as it decodes",
+        inputs.clip.display()
+    );
 
     // Decoding alone; its frame count also sizes the pipeline's queue to hold the clip.
     let mut decodes = Vec::new();
@@ -515,7 +527,9 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!("\n## Decode alone (camera → frame channel, drained and discarded)\n");
-    println!("| analysis fps | frames | dropped | wall s | frames/s | cameras decoded in real time |");
+    println!(
+        "| analysis fps | frames | dropped | wall s | frames/s | cameras decoded in real time |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     for d in &decodes {
         let fps = d.frames as f64 / d.seconds;
@@ -539,7 +553,9 @@ fn main() -> anyhow::Result<()> {
     );
 
     println!("\n## Cameras carried in real time on this machine (best configuration per rate)\n");
-    println!("| device | analysis fps | torch_threads | detect_batch | pipeline frames/s | cameras |");
+    println!(
+        "| device | analysis fps | torch_threads | detect_batch | pipeline frames/s | cameras |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     let mut devices: Vec<&str> = runs.iter().map(|r| r.spec.device.as_str()).collect();
     devices.dedup();
@@ -570,7 +586,11 @@ fn main() -> anyhow::Result<()> {
         if r.points_in_store as u64 != r.stored {
             println!(
                 "- {} fps / {} / {}: worker stored {} but the store holds {} points",
-                r.spec.analysis_fps, r.spec.torch_threads, r.spec.detect_batch, r.stored, r.points_in_store
+                r.spec.analysis_fps,
+                r.spec.torch_threads,
+                r.spec.detect_batch,
+                r.stored,
+                r.points_in_store
             );
         }
     }
@@ -581,6 +601,9 @@ fn main() -> anyhow::Result<()> {
         println!("- no run dropped a frame");
     }
     println!("- at end: {}", machine_state());
-    println!("- whole run: {:.1} min", started.elapsed().as_secs_f64() / 60.0);
+    println!(
+        "- whole run: {:.1} min",
+        started.elapsed().as_secs_f64() / 60.0
+    );
     Ok(())
 }

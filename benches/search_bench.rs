@@ -32,7 +32,9 @@ use lookout::frame::BBox;
 use lookout::search::{QueryEncoder, SearchConfig, SearchEngine, SearchOptions};
 use lookout::server::auth::KeyRing;
 use lookout::server::{ApiKeyConfig, AppState, Role};
-use lookout::store::{SightingFilter, SightingId, SightingInfo, SightingRecord, Store, StoreConfig};
+use lookout::store::{
+    SightingFilter, SightingId, SightingInfo, SightingRecord, Store, StoreConfig,
+};
 
 const DIMENSION: usize = 256;
 const IDENTITIES: usize = 2000;
@@ -469,7 +471,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Reads more bytes into `buffer`; the server closing the connection mid-answer is an error.
 async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result<()> {
     let mut chunk = [0u8; 16 * 1024];
-    let n = stream.read(&mut chunk).await.context("reading the answer")?;
+    let n = stream
+        .read(&mut chunk)
+        .await
+        .context("reading the answer")?;
     if n == 0 {
         bail!("the server closed the connection in the middle of an answer");
     }
@@ -486,7 +491,8 @@ async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Re
         }
         read_more(stream, buffer).await?;
     };
-    let head = std::str::from_utf8(&buffer[..header_end]).context("answer headers are not UTF-8")?;
+    let head =
+        std::str::from_utf8(&buffer[..header_end]).context("answer headers are not UTF-8")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let status: u16 = status_line
@@ -586,7 +592,9 @@ async fn hammer(
             .await
             .context("sending a request")?;
         let answer = read_answer(&mut stream, &mut buffer).await?;
-        tally.latencies_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        tally
+            .latencies_ms
+            .push(started.elapsed().as_secs_f64() * 1000.0);
         tally.body_bytes += answer.body_len;
         if answer.status != 200 {
             tally.non_200 += 1;
@@ -653,7 +661,13 @@ async fn daemon_throughput(
             .collect(),
     );
     // Warm-up: connections, encoder copies, caches.
-    hammer(address, bodies.clone(), 0, Instant::now() + Duration::from_secs(1)).await?;
+    hammer(
+        address,
+        bodies.clone(),
+        0,
+        Instant::now() + Duration::from_secs(1),
+    )
+    .await?;
 
     let mut rows = Vec::new();
     for clients in [1usize, 4, 16] {
@@ -729,8 +743,7 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     let scratch = std::env::temp_dir().join(format!("lookout-search-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)
-        .with_context(|| format!("creating {}", scratch.display()))?;
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let result = runtime.block_on(run(&args, &model_path, &scratch));
     // The stores are gigabytes at 1M: never leave them behind, even after a failure.
     if let Err(e) = std::fs::remove_dir_all(&scratch) {
@@ -821,8 +834,14 @@ async fn run(args: &Args, model_path: &Path, scratch: &Path) -> anyhow::Result<(
         }
         if size == 100_000 {
             eprintln!("N = {size}: daemon throughput");
-            qps_rows = daemon_throughput(&store, encoder.clone(), &sentences, args.qps_seconds, scratch)
-                .await?;
+            qps_rows = daemon_throughput(
+                &store,
+                encoder.clone(),
+                &sentences,
+                args.qps_seconds,
+                scratch,
+            )
+            .await?;
         }
         drop(engine);
         drop(store);
@@ -904,7 +923,10 @@ async fn run(args: &Args, model_path: &Path, scratch: &Path) -> anyhow::Result<(
         println!("- {note}");
     }
     println!("- at end: {}", machine_state());
-    println!("\nwhole run: {:.1} min", started.elapsed().as_secs_f64() / 60.0);
+    println!(
+        "\nwhole run: {:.1} min",
+        started.elapsed().as_secs_f64() / 60.0
+    );
     let failures: u64 = qps_rows.iter().map(|r| r.non_200).sum();
     if failures > 0 {
         bail!("{failures} daemon answers were not 200 OK");

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::detect::DetectorConfig;
 use crate::ingest::CameraConfig;
 use crate::search::SearchConfig;
-use crate::track::TrackerConfig;
-use crate::worker::WorkerConfig;
 use crate::server::{RetentionConfig, ServerConfig};
 use crate::store::StoreConfig;
+use crate::track::TrackerConfig;
+use crate::worker::WorkerConfig;
 
 /// `[model]`: the TextReID bundle used for both crops and queries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,5 +124,41 @@ mod tests {
         let text = include_str!("../config/lookout.example.toml");
         let config = LookoutConfig::parse(text).unwrap();
         assert!(!config.server.api_keys.is_empty());
+    }
+
+    #[test]
+    fn every_shipped_configuration_parses() {
+        let files = [
+            ("config/demo.toml", include_str!("../config/demo.toml")),
+            (
+                "docker/config/query.toml",
+                include_str!("../docker/config/query.toml"),
+            ),
+            (
+                "docker/config/ingest-1.toml",
+                include_str!("../docker/config/ingest-1.toml"),
+            ),
+            (
+                "docker/config/ingest-2.toml",
+                include_str!("../docker/config/ingest-2.toml"),
+            ),
+            (
+                "docker/config/ingest-gpu.toml",
+                include_str!("../docker/config/ingest-gpu.toml"),
+            ),
+            (
+                "docker/config/ingest-demo.toml",
+                include_str!("../docker/config/ingest-demo.toml"),
+            ),
+        ];
+        for (name, text) in files {
+            let config = LookoutConfig::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for camera in &config.cameras {
+                camera.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+            if name.starts_with("docker/config/ingest") {
+                assert!(!config.cameras.is_empty(), "{name} has no camera");
+            }
+        }
     }
 }

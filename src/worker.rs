@@ -171,7 +171,15 @@ impl IngestWorker {
             std::thread::Builder::new()
                 .name("lookout-detect".into())
                 .spawn(move || {
-                    detect_loop(&config, &tracker, &detector, frame_rx, sighting_tx, &stats, &stopping)
+                    detect_loop(
+                        &config,
+                        &tracker,
+                        &detector,
+                        frame_rx,
+                        sighting_tx,
+                        &stats,
+                        &stopping,
+                    )
                 })
                 .map_err(WorkerError::Thread)?
         };
@@ -180,7 +188,9 @@ impl IngestWorker {
             let stats = stats.clone();
             std::thread::Builder::new()
                 .name("lookout-encode".into())
-                .spawn(move || encode_loop(&config, &encoder, &store, &runtime, sighting_rx, &stats))
+                .spawn(move || {
+                    encode_loop(&config, &encoder, &store, &runtime, sighting_rx, &stats)
+                })
                 .map_err(WorkerError::Thread)?
         };
         let worker = Arc::new(IngestWorker {
@@ -205,9 +215,7 @@ impl IngestWorker {
             .lock()
             .ok()
             .and_then(|s| s.clone())
-            .ok_or_else(|| {
-                WorkerError::Thread(std::io::Error::other("the worker is stopping"))
-            })?;
+            .ok_or_else(|| WorkerError::Thread(std::io::Error::other("the worker is stopping")))?;
         self.cameras.add(camera, sender)?;
         Ok(())
     }
@@ -228,7 +236,11 @@ impl IngestWorker {
             frames.take();
         }
         self.stopping.store(true, Ordering::SeqCst);
-        let threads = self.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
         for thread in threads {
             let _ = thread.join();
         }
@@ -296,7 +308,9 @@ fn detect_loop(
             let started = Instant::now();
             for (frame, found) in batch.iter().zip(&detections) {
                 stats.frames.fetch_add(1, Ordering::Relaxed);
-                stats.detections.fetch_add(found.len() as u64, Ordering::Relaxed);
+                stats
+                    .detections
+                    .fetch_add(found.len() as u64, Ordering::Relaxed);
                 let camera = frame.camera_id.to_string();
                 if !trackers.contains_key(&camera) {
                     match Tracker::new(camera.clone(), tracker_config.clone()) {
@@ -334,7 +348,10 @@ fn detect_loop(
 }
 
 fn batch_is_drained(frames: &Receiver<VideoFrame>) -> bool {
-    matches!(frames.try_recv(), Err(mpsc::TryRecvError::Disconnected | mpsc::TryRecvError::Empty))
+    matches!(
+        frames.try_recv(),
+        Err(mpsc::TryRecvError::Disconnected | mpsc::TryRecvError::Empty)
+    )
 }
 
 fn to_rgb(image: &crate::track::SightingImage) -> RgbImage {
@@ -396,7 +413,11 @@ fn encode_loop(
             ) {
                 (Ok(c), Ok(f)) => (c, f),
                 (Err(e), _) | (_, Err(e)) => {
-                    tracing::warn!("camera {}: track {}: JPEG: {e}", sighting.camera_id, sighting.track_id);
+                    tracing::warn!(
+                        "camera {}: track {}: JPEG: {e}",
+                        sighting.camera_id,
+                        sighting.track_id
+                    );
                     continue;
                 }
             };
@@ -439,7 +460,9 @@ fn encode_loop(
                 }
                 Err(e) => {
                     stats.store_errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!("store write of {count} sightings failed, retrying in {delay:?}: {e}");
+                    tracing::warn!(
+                        "store write of {count} sightings failed, retrying in {delay:?}: {e}"
+                    );
                     std::thread::sleep(delay);
                     delay = (delay * 2).min(Duration::from_secs(10));
                 }
@@ -475,7 +498,10 @@ impl CameraControl for IngestWorker {
     }
 
     fn remove(&self, id: &str) -> Result<(), String> {
-        self.cameras.remove(id).map(|_| ()).map_err(|e| e.to_string())
+        self.cameras
+            .remove(id)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     fn metrics(&self) -> String {
@@ -484,11 +510,18 @@ impl CameraControl for IngestWorker {
         let statuses = self.cameras.statuses();
         for s in &statuses {
             let up = u8::from(s.state == crate::ingest::CameraState::Up);
-            out.push_str(&format!("lookout_camera_up{{camera=\"{}\"}} {up}\n", escape_label(&s.id)));
+            out.push_str(&format!(
+                "lookout_camera_up{{camera=\"{}\"}} {up}\n",
+                escape_label(&s.id)
+            ));
         }
         out.push_str("# HELP lookout_camera_fps Frames per second received.\n# TYPE lookout_camera_fps gauge\n");
         for s in &statuses {
-            out.push_str(&format!("lookout_camera_fps{{camera=\"{}\"}} {}\n", escape_label(&s.id), s.fps));
+            out.push_str(&format!(
+                "lookout_camera_fps{{camera=\"{}\"}} {}\n",
+                escape_label(&s.id),
+                s.fps
+            ));
         }
         out.push_str("# HELP lookout_camera_frames_dropped_total Frames dropped because the detector lagged.\n# TYPE lookout_camera_frames_dropped_total counter\n");
         for s in &statuses {

@@ -68,7 +68,12 @@ fn camera(toml_text: &str) -> CameraConfig {
     CameraConfig::from_toml(toml_text).expect("camera config")
 }
 
-fn start_worker(parts: &Parts, rt: &tokio::runtime::Runtime, store: Store, cameras: &[CameraConfig]) -> Arc<IngestWorker> {
+fn start_worker(
+    parts: &Parts,
+    rt: &tokio::runtime::Runtime,
+    store: Store,
+    cameras: &[CameraConfig],
+) -> Arc<IngestWorker> {
     let detector_config = DetectorConfig {
         model: parts.detector.clone(),
         ..DetectorConfig::default()
@@ -134,7 +139,9 @@ fn the_clip_becomes_searchable_sightings() {
         parts.clip
     ));
     let worker = start_worker(&parts, &rt, store.clone(), &[clip]);
-    wait_for("the clip to be decoded", Duration::from_secs(600), || state_of(&worker, "vtest").0 == "finished");
+    wait_for("the clip to be decoded", Duration::from_secs(600), || {
+        state_of(&worker, "vtest").0 == "finished"
+    });
     // Let the detector drain the queue, then stop: open tracks are flushed and stored.
     let mut last = 0;
     wait_for("the detector to catch up", Duration::from_secs(600), || {
@@ -151,10 +158,18 @@ fn the_clip_becomes_searchable_sightings() {
         stats.frames, stats.detections, stats.stored, stats.detect_s, stats.track_s, stats.encode_s, stats.store_s
     );
     // 795 frames at 10 fps, analysed at 5 fps.
-    assert!((390..=400).contains(&stats.frames), "{} frames", stats.frames);
+    assert!(
+        (390..=400).contains(&stats.frames),
+        "{} frames",
+        stats.frames
+    );
     // 2–10 walkers per frame over 80 s: people, not frames, are stored.
     assert!(stats.detections > 1000, "{} detections", stats.detections);
-    assert!((10..=150).contains(&stats.stored), "{} sightings", stats.stored);
+    assert!(
+        (10..=150).contains(&stats.stored),
+        "{} sightings",
+        stats.stored
+    );
     assert_eq!(stats.store_errors, 0);
 
     rt.block_on(async {
@@ -182,30 +197,49 @@ fn the_clip_becomes_searchable_sightings() {
         for hit in &response.hits {
             let info = &hit.sighting.info;
             assert_eq!(info.camera_id, "vtest");
-            assert!(info.first_seen_ms <= info.best_time_ms && info.best_time_ms <= info.last_seen_ms);
+            assert!(
+                info.first_seen_ms <= info.best_time_ms && info.best_time_ms <= info.last_seen_ms
+            );
             assert!(info.bbox.x2 <= 768.0 && info.bbox.y2 <= 576.0 && info.bbox.height() >= 24.0);
-            let crop = store.media(hit.sighting.id, MediaKind::Crop).await.unwrap().expect("crop kept");
+            let crop = store
+                .media(hit.sighting.id, MediaKind::Crop)
+                .await
+                .unwrap()
+                .expect("crop kept");
             let crop = image::load_from_memory(&crop).expect("crop is a JPEG");
             assert_eq!((crop.width(), crop.height()), (128, 384));
-            let frame = store.media(hit.sighting.id, MediaKind::Frame).await.unwrap().expect("frame kept");
+            let frame = store
+                .media(hit.sighting.id, MediaKind::Frame)
+                .await
+                .unwrap()
+                .expect("frame kept");
             let frame = image::load_from_memory(&frame).expect("frame is a JPEG");
-            assert_eq!((frame.width(), frame.height()), (info.thumb_width, info.thumb_height));
+            assert_eq!(
+                (frame.width(), frame.height()),
+                (info.thumb_width, info.thumb_height)
+            );
         }
     });
 }
 
 #[test]
 fn rtsp_camera_recovers_while_broken_cameras_report_errors() {
-    let Some(parts) = parts_or_skip("rtsp_camera_recovers_while_broken_cameras_report_errors") else {
+    let Some(parts) = parts_or_skip("rtsp_camera_recovers_while_broken_cameras_report_errors")
+    else {
         return;
     };
     let dir = TempDir::new("rtsp");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let store = open_store(&rt, &dir.0.join("store"), &parts.model);
     let port = free_local_port().expect("free port");
-    let server = TestCameraServer::start(TestFeed::File(parts.clip.clone()), port, "door").expect("test camera");
+    let server = TestCameraServer::start(TestFeed::File(parts.clip.clone()), port, "door")
+        .expect("test camera");
     let corrupt = dir.0.join("corrupt.avi");
-    std::fs::write(&corrupt, b"RIFF\x00\x00\x00\x00AVI this is not a video at all".repeat(100)).expect("corrupt file");
+    std::fs::write(
+        &corrupt,
+        b"RIFF\x00\x00\x00\x00AVI this is not a video at all".repeat(100),
+    )
+    .expect("corrupt file");
     let closed_port = free_local_port().expect("closed port");
     let cameras = [
         camera(&format!(
@@ -220,29 +254,53 @@ fn rtsp_camera_recovers_while_broken_cameras_report_errors() {
     ];
     let worker = start_worker(&parts, &rt, store.clone(), &cameras);
 
-    wait_for("the RTSP camera to deliver frames", Duration::from_secs(60), || state_of(&worker, "door").1 >= 15);
-    wait_for("the broken cameras to report errors", Duration::from_secs(30), || {
-        state_of(&worker, "corrupt").0 == "down" && state_of(&worker, "nowhere").2.is_some()
-    });
+    wait_for(
+        "the RTSP camera to deliver frames",
+        Duration::from_secs(60),
+        || state_of(&worker, "door").1 >= 15,
+    );
+    wait_for(
+        "the broken cameras to report errors",
+        Duration::from_secs(30),
+        || state_of(&worker, "corrupt").0 == "down" && state_of(&worker, "nowhere").2.is_some(),
+    );
     let (_, _, corrupt_error) = state_of(&worker, "corrupt");
     let corrupt_error = corrupt_error.expect("corrupt camera error");
-    assert!(corrupt_error.contains("corrupt"), "error names the camera: {corrupt_error}");
+    assert!(
+        corrupt_error.contains("corrupt"),
+        "error names the camera: {corrupt_error}"
+    );
     let (nowhere_state, _, nowhere_error) = state_of(&worker, "nowhere");
-    assert!(["down", "reconnecting"].contains(&nowhere_state.as_str()), "{nowhere_state}");
+    assert!(
+        ["down", "reconnecting"].contains(&nowhere_state.as_str()),
+        "{nowhere_state}"
+    );
     assert!(nowhere_error.unwrap_or_default().contains("nowhere"));
-    assert_eq!(state_of(&worker, "door").0, "up", "the good camera is unaffected");
+    assert_eq!(
+        state_of(&worker, "door").0,
+        "up",
+        "the good camera is unaffected"
+    );
 
     // The camera server goes away mid-ingest...
     server.stop();
-    wait_for("the RTSP camera to notice", Duration::from_secs(30), || state_of(&worker, "door").0 != "up");
+    wait_for("the RTSP camera to notice", Duration::from_secs(30), || {
+        state_of(&worker, "door").0 != "up"
+    });
     let frames_while_down = state_of(&worker, "door").1;
     // ...and comes back on the same port: ingest resumes by itself.
-    let server = TestCameraServer::start(TestFeed::File(parts.clip.clone()), port, "door").expect("restart test camera");
+    let server = TestCameraServer::start(TestFeed::File(parts.clip.clone()), port, "door")
+        .expect("restart test camera");
     wait_for("the RTSP camera to resume", Duration::from_secs(60), || {
         let (state, frames, _) = state_of(&worker, "door");
         state == "up" && frames >= frames_while_down + 15
     });
-    let reconnects = worker.list().into_iter().find(|c| c.id == "door").map(|c| c.reconnects).unwrap_or(0);
+    let reconnects = worker
+        .list()
+        .into_iter()
+        .find(|c| c.id == "door")
+        .map(|c| c.reconnects)
+        .unwrap_or(0);
     assert!(reconnects >= 1, "reconnects {reconnects}");
 
     // Cameras can be removed and added while running.
@@ -255,6 +313,9 @@ fn rtsp_camera_recovers_while_broken_cameras_report_errors() {
     worker.stop();
     server.stop();
     let stats = worker.stats();
-    eprintln!("rtsp: {} frames through the detector, {} sightings stored, {reconnects} reconnects", stats.frames, stats.stored);
+    eprintln!(
+        "rtsp: {} frames through the detector, {} sightings stored, {reconnects} reconnects",
+        stats.frames, stats.stored
+    );
     assert!(stats.frames >= 30);
 }

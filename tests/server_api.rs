@@ -37,7 +37,10 @@ fn model_or_skip(test: &str) -> Option<PathBuf> {
     if dir.join("weights.safetensors").is_file() && dir.join("vocab.json").is_file() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED {test}: the default model is not prepared at {} (run `make models`)", dir.display());
+        eprintln!(
+            "SKIPPED {test}: the default model is not prepared at {} (run `make models`)",
+            dir.display()
+        );
         None
     }
 }
@@ -84,7 +87,11 @@ fn fill_store(model: &Path, data_dir: &Path) -> Vec<Person> {
                 let scene = Scene::sample(view_seed);
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(view_seed);
                 let [caption, _] = captions(&attrs, scene.view, &mut rng);
-                people.push(Person { pid, camera, caption });
+                people.push(Person {
+                    pid,
+                    camera,
+                    caption,
+                });
             }
             let mut jpeg = Vec::new();
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
@@ -138,7 +145,9 @@ fn fill_store(model: &Path, data_dir: &Path) -> Vec<Person> {
         let config = StoreConfig::Embedded {
             data_dir: data_dir.to_path_buf(),
         };
-        let store = Store::open(&config, &version, dim).await.expect("open store");
+        let store = Store::open(&config, &version, dim)
+            .await
+            .expect("open store");
         store.upsert(records).await.expect("fill store");
     });
     people
@@ -230,7 +239,13 @@ impl Reply {
 }
 
 /// A minimal HTTP/1.1 request (Connection: close).
-fn request(address: &str, method: &str, path: &str, key: Option<&str>, body: Option<&[u8]>) -> Reply {
+fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&[u8]>,
+) -> Reply {
     let mut stream = TcpStream::connect(address).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
@@ -238,7 +253,10 @@ fn request(address: &str, method: &str, path: &str, key: Option<&str>, body: Opt
         head.push_str(&format!("Authorization: Bearer {key}\r\n"));
     }
     if let Some(body) = body {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("send");
@@ -248,9 +266,16 @@ fn request(address: &str, method: &str, path: &str, key: Option<&str>, body: Opt
     }
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP head");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("HTTP head");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     let header = |name: &str| {
         head.lines()
             .find(|l| l.to_ascii_lowercase().starts_with(&format!("{name}:")))
@@ -269,10 +294,10 @@ fn request(address: &str, method: &str, path: &str, key: Option<&str>, body: Opt
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else { break };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
-        if size == 0 {
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 || data.len() < end + 2 + size + 2 {
             break;
         }
         out.extend_from_slice(&data[end + 2..end + 2 + size]);
@@ -282,12 +307,26 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 }
 
 fn post(address: &str, path: &str, key: Option<&str>, body: &Value) -> Reply {
-    request(address, "POST", path, key, Some(body.to_string().as_bytes()))
+    request(
+        address,
+        "POST",
+        path,
+        key,
+        Some(body.to_string().as_bytes()),
+    )
 }
 
 fn assert_error(reply: &Reply, status: u16, mentions: &str) {
-    assert_eq!(reply.status, status, "{}", String::from_utf8_lossy(&reply.body));
-    let message = reply.json()["error"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        reply.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let message = reply.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
         message.to_lowercase().contains(&mentions.to_lowercase()),
         "error {message:?} should mention {mentions:?}"
@@ -311,52 +350,118 @@ fn daemon_searches_filters_limits_and_audits() {
     assert_eq!(health.json()["store"]["points"], (PEOPLE * 2) as u64);
 
     // No key, or a wrong one: 401 with a message.
-    assert_error(&post(addr, "/api/search", None, &json!({"text": "a man"})), 401, "key");
-    assert_error(&post(addr, "/api/search", Some("not-a-key-at-all"), &json!({"text": "a man"})), 401, "unknown");
+    assert_error(
+        &post(addr, "/api/search", None, &json!({"text": "a man"})),
+        401,
+        "key",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some("not-a-key-at-all"),
+            &json!({"text": "a man"}),
+        ),
+        401,
+        "unknown",
+    );
 
     // Text search: ranked results with crops, stage timings; the person described is
     // usually among the first results.
     let mut found_in_top10 = 0;
     for person in people.iter().take(20) {
-        let reply = post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": person.caption, "limit": 10}));
+        let reply = post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": person.caption, "limit": 10}),
+        );
         searches += 1;
-        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
         let body = reply.json();
         let results = body["results"].as_array().expect("results");
         assert_eq!(results.len(), 10);
-        let scores: Vec<f64> = results.iter().map(|r| r["score"].as_f64().unwrap()).collect();
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted by score: {scores:?}");
+        let scores: Vec<f64> = results
+            .iter()
+            .map(|r| r["score"].as_f64().unwrap())
+            .collect();
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "sorted by score: {scores:?}"
+        );
         for stage in ["encode", "search", "rerank", "total"] {
-            assert!(body["timings_ms"][stage].as_f64().is_some(), "timing {stage}");
+            assert!(
+                body["timings_ms"][stage].as_f64().is_some(),
+                "timing {stage}"
+            );
         }
-        if results.iter().any(|r| r["track_id"] == person.pid as u64 && r["camera_id"] == person.camera) {
+        if results
+            .iter()
+            .any(|r| r["track_id"] == person.pid as u64 && r["camera_id"] == person.camera)
+        {
             found_in_top10 += 1;
         }
     }
     eprintln!("daemon: the described person was in the top 10 for {found_in_top10}/20 captions (chance ≈ 5/20)");
-    assert!(found_in_top10 >= 10, "only {found_in_top10}/20 captions found their person in the top 10");
+    assert!(
+        found_in_top10 >= 10,
+        "only {found_in_top10}/20 captions found their person in the top 10"
+    );
 
     // Camera and time filters run in the search.
-    let reply = post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a person walking", "cameras": ["cam-b"], "limit": 50}));
+    let reply = post(
+        addr,
+        "/api/search",
+        Some(VIEWER_KEY),
+        &json!({"text": "a person walking", "cameras": ["cam-b"], "limit": 50}),
+    );
     searches += 1;
-    let results = reply.json()["results"].as_array().cloned().unwrap_or_default();
+    let results = reply.json()["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(!results.is_empty());
     assert!(results.iter().all(|r| r["camera_id"] == "cam-b"));
     let (from, to) = (T0 + 100 * MINUTE, T0 + 300 * MINUTE);
-    let reply = post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a person", "from_ms": from, "to_ms": to, "limit": 100, "rerank": false}));
+    let reply = post(
+        addr,
+        "/api/search",
+        Some(VIEWER_KEY),
+        &json!({"text": "a person", "from_ms": from, "to_ms": to, "limit": 100, "rerank": false}),
+    );
     searches += 1;
-    let results = reply.json()["results"].as_array().cloned().unwrap_or_default();
+    let results = reply.json()["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     // Sightings start every 10 minutes and last one: those overlapping [from, to].
     assert_eq!(results.len(), 21);
     assert!(results
         .iter()
-        .all(|r| r["last_seen_ms"].as_i64().unwrap() >= from && r["first_seen_ms"].as_i64().unwrap() <= to));
+        .all(|r| r["last_seen_ms"].as_i64().unwrap() >= from
+            && r["first_seen_ms"].as_i64().unwrap() <= to));
 
     // "Find similar": the example itself comes first, with a cosine of ~1.
-    let first = &post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": people[0].caption})).json()["results"][0];
+    let first = &post(
+        addr,
+        "/api/search",
+        Some(VIEWER_KEY),
+        &json!({"text": people[0].caption}),
+    )
+    .json()["results"][0];
     searches += 1;
     let id = first["id"].as_str().expect("id").to_string();
-    let similar = post(addr, "/api/similar", Some(VIEWER_KEY), &json!({"sighting_id": id, "rerank": false}));
+    let similar = post(
+        addr,
+        "/api/similar",
+        Some(VIEWER_KEY),
+        &json!({"sighting_id": id, "rerank": false}),
+    );
     searches += 1;
     assert_eq!(similar.status, 200);
     let similar = similar.json();
@@ -364,83 +469,290 @@ fn daemon_searches_filters_limits_and_audits() {
     assert!((similar["results"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-3);
 
     // Details and pictures; image URLs accept ?key=.
-    let detail = request(addr, "GET", &format!("/api/sightings/{id}"), Some(VIEWER_KEY), None);
+    let detail = request(
+        addr,
+        "GET",
+        &format!("/api/sightings/{id}"),
+        Some(VIEWER_KEY),
+        None,
+    );
     assert_eq!(detail.status, 200);
     assert_eq!(detail.json()["id"], id.as_str());
-    let crop = request(addr, "GET", &format!("/api/sightings/{id}/crop?key={VIEWER_KEY}"), None, None);
+    let crop = request(
+        addr,
+        "GET",
+        &format!("/api/sightings/{id}/crop?key={VIEWER_KEY}"),
+        None,
+        None,
+    );
     assert_eq!(crop.status, 200);
     assert_eq!(crop.content_type, "image/jpeg");
     assert_eq!(&crop.body[..2], &[0xFF, 0xD8]);
     let decoded = image::load_from_memory(&crop.body).expect("crop decodes");
     assert_eq!((decoded.width(), decoded.height()), (128, 384));
-    assert_eq!(request(addr, "GET", &format!("/api/sightings/{id}/frame"), Some(VIEWER_KEY), None).status, 200);
+    assert_eq!(
+        request(
+            addr,
+            "GET",
+            &format!("/api/sightings/{id}/frame"),
+            Some(VIEWER_KEY),
+            None
+        )
+        .status,
+        200
+    );
 
     // A key limited to cam-a sees cam-a only, and cannot ask for more.
-    let reply = post(addr, "/api/search", Some(GATE_KEY), &json!({"text": "a person", "limit": 100}));
+    let reply = post(
+        addr,
+        "/api/search",
+        Some(GATE_KEY),
+        &json!({"text": "a person", "limit": 100}),
+    );
     searches += 1;
-    let results = reply.json()["results"].as_array().cloned().unwrap_or_default();
+    let results = reply.json()["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(!results.is_empty() && results.iter().all(|r| r["camera_id"] == "cam-a"));
-    assert_error(&post(addr, "/api/search", Some(GATE_KEY), &json!({"text": "a person", "cameras": ["cam-b"]})), 403, "cam-b");
-    let cam_b = post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a person", "cameras": ["cam-b"], "limit": 1})).json();
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(GATE_KEY),
+            &json!({"text": "a person", "cameras": ["cam-b"]}),
+        ),
+        403,
+        "cam-b",
+    );
+    let cam_b = post(
+        addr,
+        "/api/search",
+        Some(VIEWER_KEY),
+        &json!({"text": "a person", "cameras": ["cam-b"], "limit": 1}),
+    )
+    .json();
     searches += 1;
-    let cam_b_id = cam_b["results"][0]["id"].as_str().expect("cam-b id").to_string();
-    assert_eq!(request(addr, "GET", &format!("/api/sightings/{cam_b_id}"), Some(GATE_KEY), None).status, 404);
-    assert_eq!(request(addr, "GET", &format!("/api/sightings/{cam_b_id}/crop?key={GATE_KEY}"), None, None).status, 404);
-    assert_eq!(post(addr, "/api/similar", Some(GATE_KEY), &json!({"sighting_id": cam_b_id})).status, 404);
+    let cam_b_id = cam_b["results"][0]["id"]
+        .as_str()
+        .expect("cam-b id")
+        .to_string();
+    assert_eq!(
+        request(
+            addr,
+            "GET",
+            &format!("/api/sightings/{cam_b_id}"),
+            Some(GATE_KEY),
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        request(
+            addr,
+            "GET",
+            &format!("/api/sightings/{cam_b_id}/crop?key={GATE_KEY}"),
+            None,
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        post(
+            addr,
+            "/api/similar",
+            Some(GATE_KEY),
+            &json!({"sighting_id": cam_b_id})
+        )
+        .status,
+        404
+    );
     let cameras = request(addr, "GET", "/api/cameras", Some(GATE_KEY), None).json();
     assert_eq!(cameras["cameras"].as_array().map(Vec::len), Some(1));
 
     // Admin-only routes.
-    assert_error(&post(addr, "/api/retention", Some(VIEWER_KEY), &json!({"older_than_days": 1})), 403, "admin");
-    let retention = post(addr, "/api/retention", Some(ADMIN_KEY), &json!({"older_than_days": 100000}));
+    assert_error(
+        &post(
+            addr,
+            "/api/retention",
+            Some(VIEWER_KEY),
+            &json!({"older_than_days": 1}),
+        ),
+        403,
+        "admin",
+    );
+    let retention = post(
+        addr,
+        "/api/retention",
+        Some(ADMIN_KEY),
+        &json!({"older_than_days": 100000}),
+    );
     assert_eq!(retention.status, 200);
     assert_eq!(retention.json()["deleted"], 0);
-    assert_error(&post(addr, "/api/cameras", Some(ADMIN_KEY), &json!({"id": "x"})), 409, "ingest");
+    assert_error(
+        &post(addr, "/api/cameras", Some(ADMIN_KEY), &json!({"id": "x"})),
+        409,
+        "ingest",
+    );
 
     // Malformed and oversized requests: 4xx with a message, never a 5xx.
     let raw = |body: &[u8]| request(addr, "POST", "/api/search", Some(VIEWER_KEY), Some(body));
     assert_error(&raw(b"{not json"), 400, "malformed");
     assert_error(&raw(b""), 400, "body");
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a man", "colour": "red"})), 400, "colour");
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "   "})), 400, "empty");
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": "a man", "colour": "red"}),
+        ),
+        400,
+        "colour",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": "   "}),
+        ),
+        400,
+        "empty",
+    );
     // Only unknown words (e.g. the first word still being typed): no results, and
     // the words are named so the UI can say so.
-    let unknown = post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "zxqv wbrk"}));
+    let unknown = post(
+        addr,
+        "/api/search",
+        Some(VIEWER_KEY),
+        &json!({"text": "zxqv wbrk"}),
+    );
     searches += 1;
     assert_eq!(unknown.status, 200);
     assert_eq!(unknown.json()["unknown_words"], json!(["zxqv", "wbrk"]));
     assert_eq!(unknown.json()["results"], json!([]));
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a man", "limit": 0})), 400, "limit");
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a man", "limit": 100000})), 400, "limit");
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a man", "from_ms": 10, "to_ms": 5})), 400, "from_ms");
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": "a man", "min_score": 9})), 400, "min_score");
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": 5})), 400, "malformed");
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": "a man", "limit": 0}),
+        ),
+        400,
+        "limit",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": "a man", "limit": 100000}),
+        ),
+        400,
+        "limit",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": "a man", "from_ms": 10, "to_ms": 5}),
+        ),
+        400,
+        "from_ms",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": "a man", "min_score": 9}),
+        ),
+        400,
+        "min_score",
+    );
+    assert_error(
+        &post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": 5})),
+        400,
+        "malformed",
+    );
     let long_text = "man ".repeat(600);
-    assert_error(&post(addr, "/api/search", Some(VIEWER_KEY), &json!({"text": long_text})), 400, "longer");
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": long_text}),
+        ),
+        400,
+        "longer",
+    );
     let huge = vec![b'a'; 20_000];
     let reply = raw(&huge);
-    assert_eq!(reply.status, 413, "{}", String::from_utf8_lossy(&reply.body));
-    assert_error(&post(addr, "/api/similar", Some(VIEWER_KEY), &json!({"sighting_id": "zz"})), 400, "sighting id");
-    assert_error(&post(addr, "/api/similar", Some(VIEWER_KEY), &json!({"sighting_id": "00000000000000aa"})), 404, "no sighting");
-    assert_error(&request(addr, "GET", "/api/nothing-here", Some(VIEWER_KEY), None), 404, "openapi");
+    assert_eq!(
+        reply.status,
+        413,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/similar",
+            Some(VIEWER_KEY),
+            &json!({"sighting_id": "zz"}),
+        ),
+        400,
+        "sighting id",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/similar",
+            Some(VIEWER_KEY),
+            &json!({"sighting_id": "00000000000000aa"}),
+        ),
+        404,
+        "no sighting",
+    );
+    assert_error(
+        &request(addr, "GET", "/api/nothing-here", Some(VIEWER_KEY), None),
+        404,
+        "openapi",
+    );
 
     // The daemon is still fine, the OpenAPI document is there, metrics count searches.
     assert_eq!(request(addr, "GET", "/api/health", None, None).status, 200);
     let openapi = request(addr, "GET", "/api/openapi.json", None, None).json();
     assert!(openapi["paths"]["/api/search"]["post"].is_object());
-    let metrics = String::from_utf8(request(addr, "GET", "/metrics", None, None).body).expect("utf-8");
+    let metrics =
+        String::from_utf8(request(addr, "GET", "/metrics", None, None).body).expect("utf-8");
     // The similar search of the limited key was refused before it ran.
-    assert!(metrics.contains("lookout_searches_total{kind=\"text\"}"), "{metrics}");
+    assert!(
+        metrics.contains("lookout_searches_total{kind=\"text\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("lookout_http_requests_total{route=\"/api/search\",status=\"400\"}"));
     assert!(metrics.contains(&format!("lookout_store_points {}", PEOPLE * 2)));
 
     // Audit log: one line per search that ran, with who and what, never the key.
     let audit = std::fs::read_to_string(dir.0.join("audit.jsonl")).expect("audit log");
-    let entries: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).expect("audit JSON")).collect();
+    let entries: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit JSON"))
+        .collect();
     assert_eq!(entries.len(), searches, "audit entries");
-    assert!(entries.iter().any(|e| e["key_name"] == "gate-desk" && e["cameras"] == json!(["cam-a"])));
-    assert!(entries.iter().any(|e| e["kind"] == "similar" && e["query"] == id.as_str()));
-    assert!(entries.iter().all(|e| e["time_ms"].as_i64().is_some() && e["results"].as_u64().is_some()));
+    assert!(entries
+        .iter()
+        .any(|e| e["key_name"] == "gate-desk" && e["cameras"] == json!(["cam-a"])));
+    assert!(entries
+        .iter()
+        .any(|e| e["kind"] == "similar" && e["query"] == id.as_str()));
+    assert!(entries
+        .iter()
+        .all(|e| e["time_ms"].as_i64().is_some() && e["results"].as_u64().is_some()));
     for key in [ADMIN_KEY, VIEWER_KEY, GATE_KEY] {
         assert!(!audit.contains(key), "the audit log must not contain keys");
     }
@@ -449,14 +761,20 @@ fn daemon_searches_filters_limits_and_audits() {
 #[test]
 fn web_ui_in_headless_chromium() {
     let test = "web_ui_in_headless_chromium";
-    let Some(model) = model_or_skip(test) else { return };
+    let Some(model) = model_or_skip(test) else {
+        return;
+    };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let script = root.join("tests/browser/ui_test.mjs");
     let modules = root.join("tests/browser/node_modules/puppeteer-core");
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists());
-    let node = Command::new("node").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     let Some(chromium) = chromium.filter(|_| node && modules.exists()) else {
         eprintln!(
             "SKIPPED {test}: needs node, Debian's chromium and tests/browser/node_modules (`make test` installs them: apt chromium nodejs, npm ci --prefix tests/browser)"
@@ -477,9 +795,16 @@ fn web_ui_in_headless_chromium() {
         .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    eprintln!("browser test: {}", stdout.lines().last().unwrap_or_default());
-    assert!(output.status.success(), "browser test failed:\n{stdout}\n{stderr}");
-    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("JSON summary");
+    eprintln!(
+        "browser test: {}",
+        stdout.lines().last().unwrap_or_default()
+    );
+    assert!(
+        output.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
+    let summary: Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("JSON summary");
     assert_eq!(summary["ok"], true);
     assert!(summary["results"].as_u64().unwrap_or(0) >= 1);
     assert!(summary["similar"].as_u64().unwrap_or(0) >= 1);

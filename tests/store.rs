@@ -26,7 +26,13 @@ fn unit(seed: usize) -> Vec<f32> {
     v.into_iter().map(|x| x / n).collect()
 }
 
-fn record(i: usize, camera: &str, first_seen_ms: i64, vector: Vec<f32>, version: &str) -> SightingRecord {
+fn record(
+    i: usize,
+    camera: &str,
+    first_seen_ms: i64,
+    vector: Vec<f32>,
+    version: &str,
+) -> SightingRecord {
     let bbox = BBox::new(10.0, 20.0, 60.0, 200.0);
     SightingRecord {
         id: SightingId::for_track(camera, first_seen_ms, i as u64, 0),
@@ -211,20 +217,36 @@ fn upsert_then_search_with_filters_inside_the_search() {
             assert_eq!(got.len(), 1);
             assert_eq!(got[0].info, wanted.info);
             assert_eq!(
-                store.media(wanted.id, MediaKind::Crop).await.unwrap().as_deref(),
+                store
+                    .media(wanted.id, MediaKind::Crop)
+                    .await
+                    .unwrap()
+                    .as_deref(),
                 Some(&b"crop-4"[..])
             );
             assert_eq!(
-                store.media(wanted.id, MediaKind::Frame).await.unwrap().as_deref(),
+                store
+                    .media(wanted.id, MediaKind::Frame)
+                    .await
+                    .unwrap()
+                    .as_deref(),
                 Some(&b"frame-4"[..])
             );
-            assert!(store.media(SightingId(12345), MediaKind::Crop).await.unwrap().is_none());
+            assert!(store
+                .media(SightingId(12345), MediaKind::Crop)
+                .await
+                .unwrap()
+                .is_none());
 
             let mut cameras = store.cameras().await.unwrap();
             cameras.sort();
             assert_eq!(
                 cameras,
-                vec![("cam-a".into(), 10), ("cam-b".into(), 10), ("cam-c".into(), 10)]
+                vec![
+                    ("cam-a".into(), 10),
+                    ("cam-b".into(), 10),
+                    ("cam-c".into(), 10)
+                ]
             );
 
             // A re-sent sighting overwrites rather than duplicates.
@@ -235,10 +257,15 @@ fn upsert_then_search_with_filters_inside_the_search() {
             let mut bad = fixture("v1")[0].clone();
             bad.vector.push(0.0);
             match store.upsert(vec![bad]).await {
-                Err(StoreError::Dimension { expected, found, .. }) => {
+                Err(StoreError::Dimension {
+                    expected, found, ..
+                }) => {
                     assert_eq!((expected, found), (DIM, DIM + 1))
                 }
-                other => panic!("{}: expected a dimension error, got {other:?}", backend.name),
+                other => panic!(
+                    "{}: expected a dimension error, got {other:?}",
+                    backend.name
+                ),
             }
             assert_eq!(store.status().await.unwrap().points, 30);
         });
@@ -262,8 +289,16 @@ fn retention_deletes_old_sightings_and_their_pictures() {
                 .await
                 .unwrap();
             assert!(left.iter().all(|h| h.sighting.info.track_id >= 20));
-            assert!(store.media(records[3].id, MediaKind::Crop).await.unwrap().is_none());
-            assert!(store.media(records[25].id, MediaKind::Crop).await.unwrap().is_some());
+            assert!(store
+                .media(records[3].id, MediaKind::Crop)
+                .await
+                .unwrap()
+                .is_none());
+            assert!(store
+                .media(records[25].id, MediaKind::Crop)
+                .await
+                .unwrap()
+                .is_some());
             // Running it again deletes nothing more.
             assert_eq!(store.delete_older_than(T0 + 20 * HOUR).await.unwrap(), 0);
         });
@@ -283,9 +318,19 @@ fn a_new_model_version_gets_its_own_collection_behind_the_alias() {
             // Opening with a new version creates its collection but leaves the alias.
             let v2 = Store::open(&backend.config, "model-v2", DIM).await.unwrap();
             assert_ne!(v2.collection(), v1_collection);
-            assert_eq!(v2.alias_target().await.unwrap().as_deref(), Some(v1_collection.as_str()));
-            let hits = v2.search(unit(2), SightingFilter::default(), 1, false).await.unwrap();
-            assert_eq!(hits[0].sighting.info.model_version, "model-v1", "{}", backend.name);
+            assert_eq!(
+                v2.alias_target().await.unwrap().as_deref(),
+                Some(v1_collection.as_str())
+            );
+            let hits = v2
+                .search(unit(2), SightingFilter::default(), 1, false)
+                .await
+                .unwrap();
+            assert_eq!(
+                hits[0].sighting.info.model_version, "model-v1",
+                "{}",
+                backend.name
+            );
 
             // Writes go to the new collection; searches follow the alias once switched.
             let mut renewed = fixture("model-v2");
@@ -294,11 +339,17 @@ fn a_new_model_version_gets_its_own_collection_behind_the_alias() {
             assert_eq!(v2.status().await.unwrap().points, 30, "still searching v1");
             v2.switch_alias(&v2.collection()).await.unwrap();
             assert_eq!(v2.status().await.unwrap().points, 12);
-            let hits = v2.search(unit(2), SightingFilter::default(), 1, false).await.unwrap();
+            let hits = v2
+                .search(unit(2), SightingFilter::default(), 1, false)
+                .await
+                .unwrap();
             assert_eq!(hits[0].sighting.info.model_version, "model-v2");
             let collections = v2.collections().await.unwrap();
             assert!(collections.contains(&v1_collection) && collections.contains(&v2.collection()));
-            assert!(v2.switch_alias("lookout_sightings_no_such_model").await.is_err());
+            assert!(v2
+                .switch_alias("lookout_sightings_no_such_model")
+                .await
+                .is_err());
         });
     }
 }
@@ -335,7 +386,13 @@ fn store_child_writer() {
 fn acknowledged_sightings_survive_a_kill_9() {
     let dir = TempDir::new("kill");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["store_child_writer", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "store_child_writer",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("LOOKOUT_STORE_CHILD_DIR", &dir.0)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -352,7 +409,10 @@ fn acknowledged_sightings_survive_a_kill_9() {
             }
         }
     }
-    assert_eq!(acknowledged, 100, "the writer did not acknowledge its batches");
+    assert_eq!(
+        acknowledged, 100,
+        "the writer did not acknowledge its batches"
+    );
     // SIGKILL: no destructor, no flush on exit.
     child.kill().expect("kill -9");
     let _ = child.wait();
@@ -362,9 +422,14 @@ fn acknowledged_sightings_survive_a_kill_9() {
         let config = StoreConfig::Embedded {
             data_dir: dir.0.clone(),
         };
-        let store = Store::open(&config, "v1", DIM).await.expect("reopen after kill");
+        let store = Store::open(&config, "v1", DIM)
+            .await
+            .expect("reopen after kill");
         assert_eq!(store.status().await.unwrap().points, 100);
-        let hits = store.search(unit(57), SightingFilter::default(), 1, false).await.unwrap();
+        let hits = store
+            .search(unit(57), SightingFilter::default(), 1, false)
+            .await
+            .unwrap();
         assert_eq!(hits[0].sighting.info.track_id, 57);
         let id = SightingId::for_track("cam-k", T0 + 99_000, 99, 0);
         assert!(store.media(id, MediaKind::Crop).await.unwrap().is_some());

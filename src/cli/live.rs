@@ -17,7 +17,9 @@ use lookout::server::CameraControl;
 use lookout::store::Store;
 use lookout::worker::IngestWorker;
 
-use super::serve::{build_state, init_logging, open_encoder_and_store, run_daemon, runtime, shutdown_signal};
+use super::serve::{
+    build_state, init_logging, open_encoder_and_store, run_daemon, runtime, shutdown_signal,
+};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -38,9 +40,17 @@ fn start_test_cameras(config: &LookoutConfig) -> anyhow::Result<Vec<TestCameraSe
                 camera.file.display()
             );
         }
-        let server = TestCameraServer::start(TestFeed::File(camera.file.clone()), camera.port, &camera.path)
-            .with_context(|| format!("starting the test camera on port {}", camera.port))?;
-        println!("lookout: test camera {} serving {}", server.url(), camera.file.display());
+        let server = TestCameraServer::start(
+            TestFeed::File(camera.file.clone()),
+            camera.port,
+            &camera.path,
+        )
+        .with_context(|| format!("starting the test camera on port {}", camera.port))?;
+        println!(
+            "lookout: test camera {} serving {}",
+            server.url(),
+            camera.file.display()
+        );
         servers.push(server);
     }
     Ok(servers)
@@ -48,7 +58,15 @@ fn start_test_cameras(config: &LookoutConfig) -> anyhow::Result<Vec<TestCameraSe
 
 fn start_worker(config: &LookoutConfig, store: Store) -> anyhow::Result<Arc<IngestWorker>> {
     let device = config.device()?;
-    let detector = Detector::build(&config.detector, device).context("loading the person detector")?;
+    let detector_device = match config.detector.device.as_str() {
+        "auto" => device,
+        other => other
+            .parse::<lookout::device::DeviceChoice>()
+            .map_err(|e| anyhow::anyhow!("[detector] device: {e}"))?
+            .resolve()?,
+    };
+    let detector = Detector::build(&config.detector, detector_device)
+        .context("loading the person detector")?;
     let model = TextReid::load_path(&config.model.path, device)
         .with_context(|| format!("loading model {}", config.model.path.display()))?;
     let encoder = CropEncoder::new(model, config.ingest.encode_batch);
@@ -67,7 +85,10 @@ fn start_worker(config: &LookoutConfig, store: Store) -> anyhow::Result<Arc<Inge
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     init_logging();
     let config = LookoutConfig::load(&args.config)?;
-    let listen = args.listen.clone().unwrap_or_else(|| config.server.listen.clone());
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.server.listen.clone());
     let _test_cameras = start_test_cameras(&config)?;
     let rt = runtime()?;
     let worker = rt.block_on(async {
@@ -127,11 +148,17 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
                         camera.state,
                         camera.fps,
                         camera.frames,
-                        camera.last_error.map(|e| format!(", last error: {e}")).unwrap_or_default()
+                        camera
+                            .last_error
+                            .map(|e| format!(", last error: {e}"))
+                            .unwrap_or_default()
                     );
                 }
                 let stats = reporter.stats();
-                println!("ingest: {} frames, {} sightings stored", stats.frames, stats.stored);
+                println!(
+                    "ingest: {} frames, {} sightings stored",
+                    stats.frames, stats.stored
+                );
             }
         });
         shutdown_signal().await;
@@ -163,7 +190,11 @@ pub fn test_camera(args: TestCameraArgs) -> anyhow::Result<()> {
         anyhow::bail!("{} does not exist", args.file.display());
     }
     let server = TestCameraServer::start(TestFeed::File(args.file.clone()), args.port, &args.path)?;
-    println!("lookout: test camera {} serving {}", server.url(), args.file.display());
+    println!(
+        "lookout: test camera {} serving {}",
+        server.url(),
+        args.file.display()
+    );
     runtime()?.block_on(shutdown_signal());
     server.stop();
     Ok(())

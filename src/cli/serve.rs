@@ -31,13 +31,16 @@ pub fn init_logging() {
 }
 
 /// The query encoder and the store of a configuration.
-pub async fn open_encoder_and_store(config: &LookoutConfig) -> anyhow::Result<(QueryEncoder, Store)> {
+pub async fn open_encoder_and_store(
+    config: &LookoutConfig,
+) -> anyhow::Result<(QueryEncoder, Store)> {
     let device = config.device()?;
     let model_path = config.model.path.clone();
     let copies = config.server.encoder_copies;
-    let encoder = tokio::task::spawn_blocking(move || QueryEncoder::load(&model_path, device, copies))
-        .await
-        .context("model loading task")??;
+    let encoder =
+        tokio::task::spawn_blocking(move || QueryEncoder::load(&model_path, device, copies))
+            .await
+            .context("model loading task")??;
     let store = Store::open(&config.store, encoder.model_version(), encoder.dimension())
         .await
         .context("opening the sighting store")?;
@@ -53,7 +56,9 @@ pub fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let keys = server::auth::KeyRing::build(&config.server.api_keys)?;
     if keys.is_empty() {
-        anyhow::bail!("[server] has no api_keys: every search needs a key, so nobody could use the daemon");
+        anyhow::bail!(
+            "[server] has no api_keys: every search needs a key, so nobody could use the daemon"
+        );
     }
     let audit = server::audit::AuditLog::open(&config.server.audit_log)
         .with_context(|| format!("opening audit log {}", config.server.audit_log.display()))?;
@@ -69,9 +74,16 @@ pub fn build_state(
 }
 
 /// Binds, prints the URL, serves until Ctrl-C / SIGTERM.
-pub async fn run_daemon(config: &LookoutConfig, state: Arc<AppState>, listen: &str) -> anyhow::Result<()> {
+pub async fn run_daemon(
+    config: &LookoutConfig,
+    state: Arc<AppState>,
+    listen: &str,
+) -> anyhow::Result<()> {
     let (listener, address) = server::bind(listen).await?;
-    tokio::spawn(server::retention_task(state.clone(), config.retention.clone()));
+    tokio::spawn(server::retention_task(
+        state.clone(),
+        config.retention.clone(),
+    ));
     let status = state.engine.store().status().await?;
     println!(
         "lookout: serving http://{address}/  (model {}, {} sightings in {} store collection {})",
@@ -126,7 +138,10 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     let config = LookoutConfig::load(&args.config)?;
-    let listen = args.listen.clone().unwrap_or_else(|| config.server.listen.clone());
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.server.listen.clone());
     runtime()?.block_on(async {
         let (encoder, store) = open_encoder_and_store(&config).await?;
         let state = build_state(&config, encoder, store, None)?;

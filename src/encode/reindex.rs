@@ -34,7 +34,9 @@ pub async fn reindex(
     let mut report = ReindexReport::default();
     let mut offset = None;
     loop {
-        let (page, next) = store.scroll(source.to_string(), offset, batch_size.max(1)).await?;
+        let (page, next) = store
+            .scroll(source.to_string(), offset, batch_size.max(1))
+            .await?;
         let mut crops = Vec::new();
         let mut kept = Vec::new();
         for sighting in page {
@@ -52,7 +54,10 @@ pub async fn reindex(
                     }
                 },
                 _ => {
-                    tracing::warn!("reindex: sighting {} has no stored pictures; left out", sighting.id);
+                    tracing::warn!(
+                        "reindex: sighting {} has no stored pictures; left out",
+                        sighting.id
+                    );
                     report.skipped += 1;
                 }
             }

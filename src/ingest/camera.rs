@@ -479,7 +479,9 @@ fn take_frame(
         // Blocks this streaming thread only (a file, not a live source), and without the
         // gate's lock; stopping the camera or a vanished consumer ends the wait.
         drop(gate);
-        let sent = frames.send(frame).map_err(|e| TrySendError::Disconnected(e.0));
+        let sent = frames
+            .send(frame)
+            .map_err(|e| TrySendError::Disconnected(e.0));
         gate = lock(gate_mutex);
         sent
     } else {

@@ -130,11 +130,12 @@ impl QueryEncoder {
             model
                 .embed_captions(&[ids], Pooling::PerCaption, 1)
                 .and_then(|t| {
-                    Vec::<f32>::try_from(t.flatten(0, -1).to_kind(tch::Kind::Float))
-                        .map_err(|e| crate::model::ModelError::Config {
+                    Vec::<f32>::try_from(t.flatten(0, -1).to_kind(tch::Kind::Float)).map_err(|e| {
+                        crate::model::ModelError::Config {
                             source_name: "text embedding".into(),
                             reason: e.to_string(),
-                        })
+                        }
+                    })
                 })
         })?;
         let vector = embedded.map_err(|e| SearchError::Encoder(e.to_string()))?;

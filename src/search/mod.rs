@@ -18,7 +18,7 @@ use crate::eval::metrics::MatrixView;
 use crate::eval::rerank::GalleryNeighbours;
 use crate::store::{ScoredSighting, SightingFilter, SightingId, Store, StoreError};
 
-pub use encoder::{QueryEncoder, EncodedQuery};
+pub use encoder::{EncodedQuery, QueryEncoder};
 
 /// `[search]` in the configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -222,7 +222,11 @@ impl SearchEngine {
         for hit in &mut hits {
             hit.sighting.vector = None;
         }
-        let rerank_ms = if options.rerank { ms(rerank_started) } else { 0.0 };
+        let rerank_ms = if options.rerank {
+            ms(rerank_started)
+        } else {
+            0.0
+        };
         Ok(SearchResponse {
             hits,
             unknown_words: Vec::new(),

@@ -32,10 +32,22 @@ const MAX_CAMERAS_PER_QUERY: usize = 256;
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
-        .route("/", get(|| async { static_file("text/html; charset=utf-8", INDEX_HTML) }))
-        .route("/ui/app.js", get(|| async { static_file("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/ui/style.css", get(|| async { static_file("text/css; charset=utf-8", STYLE_CSS) }))
-        .route("/api/openapi.json", get(|| async { static_file("application/json", OPENAPI) }))
+        .route(
+            "/",
+            get(|| async { static_file("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/ui/app.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/ui/style.css",
+            get(|| async { static_file("text/css; charset=utf-8", STYLE_CSS) }),
+        )
+        .route(
+            "/api/openapi.json",
+            get(|| async { static_file("application/json", OPENAPI) }),
+        )
         .route("/api/health", get(health))
         .route("/metrics", get(metrics))
         .route("/api/search", post(search))
@@ -47,13 +59,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/cameras/{id}", delete(remove_camera))
         .route("/api/retention", post(run_retention))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// An error answer: status and a message for the operator or the integrator.
@@ -90,7 +112,10 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         tracing::warn!("store error: {err}");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("the store failed: {err}"))
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the store failed: {err}"),
+        )
     }
 }
 
@@ -102,20 +127,29 @@ impl From<SearchError> for ApiError {
             SearchError::Store(e) => e.into(),
             SearchError::Encoder(message) => {
                 tracing::warn!("encoder error: {message}");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("text encoder failed: {message}"))
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("text encoder failed: {message}"),
+                )
             }
         }
     }
 }
 
-async fn count_requests(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+async fn count_requests(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
-    state.metrics.record_request(&route, response.status().as_u16());
+    state
+        .metrics
+        .record_request(&route, response.status().as_u16());
     response
 }
 
@@ -129,7 +163,11 @@ struct KeyQuery {
 }
 
 /// The caller, from the key in a header or (for image URLs) the query string.
-fn authenticate(state: &AppState, headers: &HeaderMap, query_key: Option<&str>) -> Result<Principal, ApiError> {
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_key: Option<&str>,
+) -> Result<Principal, ApiError> {
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -156,12 +194,16 @@ fn require_admin(principal: &Principal) -> Result<(), ApiError> {
 }
 
 /// Parses a JSON body, turning every failure into a 4xx that names the problem.
-fn parse_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let bytes = body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+fn parse_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes =
+        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request("the request needs a JSON body"));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Response {
@@ -213,7 +255,11 @@ struct SearchBody {
     rerank: Option<bool>,
 }
 
-fn options(state: &AppState, principal: &Principal, body: &SearchBody) -> Result<SearchOptions, ApiError> {
+fn options(
+    state: &AppState,
+    principal: &Principal,
+    body: &SearchBody,
+) -> Result<SearchOptions, ApiError> {
     if let Some(cameras) = &body.cameras {
         if cameras.len() > MAX_CAMERAS_PER_QUERY {
             return Err(ApiError::bad_request(format!(
@@ -283,7 +329,14 @@ fn response_json(query: &str, response: &SearchResponse) -> Value {
     })
 }
 
-fn audit(state: &AppState, principal: &Principal, kind: &str, query: &str, options: &SearchOptions, response: &SearchResponse) -> Result<(), ApiError> {
+fn audit(
+    state: &AppState,
+    principal: &Principal,
+    kind: &str,
+    query: &str,
+    options: &SearchOptions,
+    response: &SearchResponse,
+) -> Result<(), ApiError> {
     state
         .audit
         .record(&AuditEntry {
@@ -303,7 +356,10 @@ fn audit(state: &AppState, principal: &Principal, kind: &str, query: &str, optio
         .map_err(|e| {
             tracing::error!("audit log {}: {e}", state.audit.path().display());
             // No audit record, no answer: the log is the control room's accountability.
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the audit log cannot be written")
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the audit log cannot be written",
+            )
         })
 }
 
@@ -353,10 +409,16 @@ async fn similar(
 }
 
 fn parse_id(text: &str) -> Result<SightingId, ApiError> {
-    SightingId::parse(text).ok_or_else(|| ApiError::bad_request(format!("{text:?} is not a sighting id (16 hex digits)")))
+    SightingId::parse(text).ok_or_else(|| {
+        ApiError::bad_request(format!("{text:?} is not a sighting id (16 hex digits)"))
+    })
 }
 
-async fn visible_sighting(state: &AppState, principal: &Principal, id: SightingId) -> Result<StoredSighting, ApiError> {
+async fn visible_sighting(
+    state: &AppState,
+    principal: &Principal,
+    id: SightingId,
+) -> Result<StoredSighting, ApiError> {
     let found = state.engine.store().get(vec![id], false).await?;
     match found.into_iter().next() {
         Some(s) if principal.may_see(&s.info.camera_id) => Ok(s),
@@ -375,7 +437,13 @@ async fn sighting(
     Ok(Json(sighting_json(&sighting, None)))
 }
 
-async fn media(state: Arc<AppState>, headers: HeaderMap, id: String, key: KeyQuery, kind: MediaKind) -> Result<Response, ApiError> {
+async fn media(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+    key: KeyQuery,
+    kind: MediaKind,
+) -> Result<Response, ApiError> {
     let principal = authenticate(&state, &headers, key.key.as_deref())?;
     let id = parse_id(&id)?;
     visible_sighting(&state, &principal, id).await?;
@@ -386,7 +454,10 @@ async fn media(state: Arc<AppState>, headers: HeaderMap, id: String, key: KeyQue
         .await?
         .ok_or_else(|| ApiError::not_found(format!("sighting {id} has no stored picture")))?;
     Ok((
-        [(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")],
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
         bytes,
     )
         .into_response())
@@ -410,12 +481,19 @@ async fn frame(
     media(state, headers, id, key, MediaKind::Frame).await
 }
 
-async fn cameras(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn cameras(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let principal = authenticate(&state, &headers, None)?;
     let stored = state.engine.store().cameras().await?;
     let mut views = state.cameras.as_ref().map(|c| c.list()).unwrap_or_default();
     for view in &mut views {
-        view.sightings = stored.iter().find(|(id, _)| *id == view.id).map(|(_, n)| *n).unwrap_or(0);
+        view.sightings = stored
+            .iter()
+            .find(|(id, _)| *id == view.id)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
     }
     // Cameras known only from what is stored (ingested elsewhere, or removed since).
     for (id, count) in stored {
@@ -446,10 +524,12 @@ async fn add_camera(
     let principal = authenticate(&state, &headers, None)?;
     require_admin(&principal)?;
     let config: Value = parse_body(body)?;
-    let control = state
-        .cameras
-        .as_ref()
-        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "this daemon runs no ingest; add cameras to an ingest worker"))?;
+    let control = state.cameras.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "this daemon runs no ingest; add cameras to an ingest worker",
+        )
+    })?;
     control.add(config).map_err(ApiError::bad_request)?;
     Ok((StatusCode::CREATED, Json(json!({"ok": true}))))
 }
@@ -485,7 +565,9 @@ async fn run_retention(
     require_admin(&principal)?;
     let body: RetentionBody = parse_body(body)?;
     if !body.older_than_days.is_finite() || body.older_than_days < 0.0 {
-        return Err(ApiError::bad_request("older_than_days must be a non-negative number"));
+        return Err(ApiError::bad_request(
+            "older_than_days must be a non-negative number",
+        ));
     }
     let cutoff = now_ms() - (body.older_than_days * 86_400_000.0) as i64;
     let deleted = state.engine.store().delete_older_than(cutoff).await?;

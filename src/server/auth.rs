@@ -47,7 +47,10 @@ impl Principal {
 
     /// The cameras a search of this principal may cover, given those it asked for:
     /// `Ok(None)` = all; an asked-for camera outside the key's cameras is an error.
-    pub fn search_cameras(&self, asked: Option<Vec<String>>) -> Result<Option<Vec<String>>, String> {
+    pub fn search_cameras(
+        &self,
+        asked: Option<Vec<String>>,
+    ) -> Result<Option<Vec<String>>, String> {
         let allowed = match (&self.cameras, self.role) {
             (Some(allowed), Role::Viewer) => allowed,
             _ => return Ok(asked),
@@ -167,8 +170,14 @@ mod tests {
     #[test]
     fn keys_map_to_principals() {
         let ring = ring();
-        assert_eq!(ring.authenticate("admin-key-123").unwrap().role, Role::Admin);
-        assert_eq!(ring.authenticate("viewer-key-456").unwrap().name, "gate-desk");
+        assert_eq!(
+            ring.authenticate("admin-key-123").unwrap().role,
+            Role::Admin
+        );
+        assert_eq!(
+            ring.authenticate("viewer-key-456").unwrap().name,
+            "gate-desk"
+        );
         assert!(ring.authenticate("viewer-key-45").is_none());
         assert!(ring.authenticate("").is_none());
     }
@@ -178,7 +187,10 @@ mod tests {
         let viewer = ring().authenticate("viewer-key-456").unwrap();
         assert!(viewer.may_see("gate-1"));
         assert!(!viewer.may_see("lobby"));
-        assert_eq!(viewer.search_cameras(None).unwrap(), Some(vec!["gate-1".to_string()]));
+        assert_eq!(
+            viewer.search_cameras(None).unwrap(),
+            Some(vec!["gate-1".to_string()])
+        );
         assert!(viewer.search_cameras(Some(vec!["lobby".into()])).is_err());
         let admin = ring().authenticate("admin-key-123").unwrap();
         assert_eq!(admin.search_cameras(None).unwrap(), None);
@@ -193,7 +205,7 @@ mod tests {
             role: Role::Viewer,
             cameras: None,
         };
-        assert!(KeyRing::build(&[short.clone()]).is_err());
+        assert!(KeyRing::build(std::slice::from_ref(&short)).is_err());
         let both = ApiKeyConfig {
             key_env: Some("X".into()),
             key: Some("long-enough-key".into()),

@@ -33,7 +33,12 @@ impl Metrics {
             self.searches_text.fetch_add(1, Ordering::Relaxed);
         }
         self.stage_count.fetch_add(1, Ordering::Relaxed);
-        let stages = [timings.encode, timings.search, timings.rerank, timings.total];
+        let stages = [
+            timings.encode,
+            timings.search,
+            timings.rerank,
+            timings.total,
+        ];
         for (sum, ms) in self.stage_sums_micros.iter().zip(stages) {
             sum.fetch_add((ms * 1000.0).max(0.0) as u64, Ordering::Relaxed);
         }
@@ -73,8 +78,14 @@ impl Metrics {
             .zip(&self.stage_sums_micros)
         {
             let seconds = sum.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "lookout_search_stage_seconds_sum{{stage=\"{stage}\"}} {seconds}");
-            let _ = writeln!(out, "lookout_search_stage_seconds_count{{stage=\"{stage}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "lookout_search_stage_seconds_sum{{stage=\"{stage}\"}} {seconds}"
+            );
+            let _ = writeln!(
+                out,
+                "lookout_search_stage_seconds_count{{stage=\"{stage}\"}} {count}"
+            );
         }
         out.push_str(extra);
         out
@@ -109,8 +120,12 @@ mod tests {
             },
         );
         let text = metrics.render("lookout_store_points 7\n");
-        assert!(text.contains("lookout_http_requests_total{route=\"/api/search\",status=\"200\"} 2"));
-        assert!(text.contains("lookout_http_requests_total{route=\"/api/search\",status=\"400\"} 1"));
+        assert!(
+            text.contains("lookout_http_requests_total{route=\"/api/search\",status=\"200\"} 2")
+        );
+        assert!(
+            text.contains("lookout_http_requests_total{route=\"/api/search\",status=\"400\"} 1")
+        );
         assert!(text.contains("lookout_searches_total{kind=\"text\"} 1"));
         assert!(text.contains("lookout_search_stage_seconds_sum{stage=\"encode\"} 0.002"));
         assert!(text.ends_with("lookout_store_points 7\n"));

@@ -124,10 +124,12 @@ pub async fn bind(address: &str) -> Result<(tokio::net::TcpListener, SocketAddr)
             address: address.to_string(),
             source,
         })?;
-    let local = listener.local_addr().map_err(|source| ServerError::Listen {
-        address: address.to_string(),
-        source,
-    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServerError::Listen {
+            address: address.to_string(),
+            source,
+        })?;
     Ok((listener, local))
 }
 
@@ -155,7 +157,11 @@ pub async fn retention_task(state: Arc<AppState>, config: RetentionConfig) {
         let cutoff = now_ms() - (config.days * 86_400_000.0) as i64;
         match state.engine.store().delete_older_than(cutoff).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "retention: deleted sightings older than {} days", config.days),
+            Ok(n) => tracing::info!(
+                deleted = n,
+                "retention: deleted sightings older than {} days",
+                config.days
+            ),
             Err(e) => tracing::warn!("retention failed: {e}"),
         }
     }

@@ -11,19 +11,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use qdrant_edge::{
-    CountRequest, CreateIndex, Distance, FieldIndexOperations, JsonPath, PayloadFieldSchema,
-    PayloadSchemaType, EdgeConfig, EdgeShard, EdgeVectorParams, FacetRequest, FacetValue,
-    Filter, NamedQuery, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
+    CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeVectorParams, FacetRequest,
+    FacetValue, FieldIndexOperations, Filter, JsonPath, NamedQuery, PayloadFieldSchema,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
     Record, ScoredPoint, ScrollRequest, SearchRequest, UpdateOperation, Vector,
     VectorStructInternal, WithPayloadInterface, WithVector,
 };
 use serde_json::{json, Value};
 
-
 use super::payload::{self, INDEXED_FIELDS};
 use super::{
-    collection_name, MediaKind, SightingFilter, SightingId, SightingRecord, StoreError,
-    StoreStatus, StoredSighting, ScoredSighting, MEDIA_COLLECTION, SIGHTINGS_ALIAS,
+    collection_name, MediaKind, ScoredSighting, SightingFilter, SightingId, SightingRecord,
+    StoreError, StoreStatus, StoredSighting, MEDIA_COLLECTION, SIGHTINGS_ALIAS,
 };
 
 const BACKEND: &str = "embedded";
@@ -42,13 +41,22 @@ pub struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    pub fn open(data_dir: &Path, model_version: &str, dimension: usize) -> Result<Self, StoreError> {
+    pub fn open(
+        data_dir: &Path,
+        model_version: &str,
+        dimension: usize,
+    ) -> Result<Self, StoreError> {
         if dimension == 0 {
-            return Err(StoreError::Config("vector dimension must be positive".into()));
+            return Err(StoreError::Config(
+                "vector dimension must be positive".into(),
+            ));
         }
         let collections_dir = data_dir.join("collections");
         std::fs::create_dir_all(&collections_dir).map_err(|e| {
-            edge_error(format!("create data directory {}", collections_dir.display()), e)
+            edge_error(
+                format!("create data directory {}", collections_dir.display()),
+                e,
+            )
         })?;
         let store = EmbeddedStore {
             data_dir: data_dir.to_path_buf(),
@@ -85,8 +93,9 @@ impl EmbeddedStore {
         let dir = self.shard_dir(name);
         let exists = dir.join("edge_config.json").exists();
         let shard = if exists {
-            let shard = EdgeShard::load(&dir, None)
-                .map_err(|e| edge_error(format!("load collection {name} from {}", dir.display()), e))?;
+            let shard = EdgeShard::load(&dir, None).map_err(|e| {
+                edge_error(format!("load collection {name} from {}", dir.display()), e)
+            })?;
             if let Some(expected) = create_dimension {
                 let stored = shard
                     .config()
@@ -137,9 +146,9 @@ impl EmbeddedStore {
                         field_schema: Some(PayloadFieldSchema::FieldType(schema)),
                     },
                 ));
-                shard
-                    .update(op)
-                    .map_err(|e| edge_error(format!("create payload index {field} on {name}"), e))?;
+                shard.update(op).map_err(|e| {
+                    edge_error(format!("create payload index {field} on {name}"), e)
+                })?;
             }
             shard.flush();
             shard
@@ -165,7 +174,9 @@ impl EmbeddedStore {
     }
 
     fn apply(&self, shard: &EdgeShard, what: &str, op: UpdateOperation) -> Result<(), StoreError> {
-        shard.update(op).map_err(|e| edge_error(what.to_string(), e))
+        shard
+            .update(op)
+            .map_err(|e| edge_error(what.to_string(), e))
     }
 
     pub fn upsert(&self, records: &[SightingRecord]) -> Result<(), StoreError> {
@@ -185,15 +196,20 @@ impl EmbeddedStore {
             .map(|r| {
                 let payload =
                     payload::media_payload(&r.crop_jpeg, &r.frame_jpeg, r.info.last_seen_ms);
-                PointStruct::new(PointId::NumId(r.id.0), vec![1.0f32], Value::Object(payload)).into()
+                PointStruct::new(PointId::NumId(r.id.0), vec![1.0f32], Value::Object(payload))
+                    .into()
             })
             .collect();
         let sighting_points = records
             .iter()
             .map(|r| {
                 let payload = payload::info_to_payload(&r.info);
-                PointStruct::new(PointId::NumId(r.id.0), r.vector.clone(), Value::Object(payload))
-                    .into()
+                PointStruct::new(
+                    PointId::NumId(r.id.0),
+                    r.vector.clone(),
+                    Value::Object(payload),
+                )
+                .into()
             })
             .collect();
         let _guard = self.lock_writes()?;
@@ -239,18 +255,21 @@ impl EmbeddedStore {
             with_vector: Some(WithVector::Bool(with_vectors)),
             score_threshold: filter.min_score,
         };
-        let hits = shard
-            .search(request)
-            .map_err(|e| edge_error("search", e))?;
+        let hits = shard.search(request).map_err(|e| edge_error("search", e))?;
         hits.into_iter().map(scored_from_point).collect()
     }
 
     /// The collection searches read: the alias target, or our own before any alias.
     fn current_collection(&self) -> String {
-        self.alias_target().unwrap_or_else(|| self.collection.clone())
+        self.alias_target()
+            .unwrap_or_else(|| self.collection.clone())
     }
 
-    pub fn get(&self, ids: &[SightingId], with_vectors: bool) -> Result<Vec<StoredSighting>, StoreError> {
+    pub fn get(
+        &self,
+        ids: &[SightingId],
+        with_vectors: bool,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
         let shard = self.shard(&self.current_collection())?;
         let point_ids: Vec<PointId> = ids.iter().map(|id| PointId::NumId(id.0)).collect();
         let records = shard
@@ -398,10 +417,11 @@ impl EmbeddedStore {
             return Err(StoreError::NoCollection(collection.to_string()));
         }
         let aliases = HashMap::from([(SIGHTINGS_ALIAS.to_string(), collection.to_string())]);
-        let text = serde_json::to_string_pretty(&aliases)
-            .map_err(|e| edge_error("write alias", e))?;
+        let text =
+            serde_json::to_string_pretty(&aliases).map_err(|e| edge_error("write alias", e))?;
         let tmp = self.data_dir.join("aliases.json.tmp");
-        std::fs::write(&tmp, text).map_err(|e| edge_error(format!("write {}", tmp.display()), e))?;
+        std::fs::write(&tmp, text)
+            .map_err(|e| edge_error(format!("write {}", tmp.display()), e))?;
         std::fs::rename(&tmp, self.alias_file())
             .map_err(|e| edge_error("replace aliases.json", e))?;
         Ok(())
@@ -473,10 +493,12 @@ fn sighting_id(id: &PointId) -> Result<SightingId, StoreError> {
 fn dense(vector: Option<VectorStructInternal>) -> Option<Vec<f32>> {
     match vector? {
         VectorStructInternal::Single(v) => Some(v),
-        VectorStructInternal::Named(mut named) => match named.remove(qdrant_edge::DEFAULT_VECTOR_NAME)? {
-            qdrant_edge::VectorInternal::Dense(v) => Some(v),
-            _ => None,
-        },
+        VectorStructInternal::Named(mut named) => {
+            match named.remove(qdrant_edge::DEFAULT_VECTOR_NAME)? {
+                qdrant_edge::VectorInternal::Dense(v) => Some(v),
+                _ => None,
+            }
+        }
         VectorStructInternal::MultiDense(_) => None,
     }
 }

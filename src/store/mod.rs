@@ -211,7 +211,13 @@ pub fn collection_name(model_version: &str) -> String {
 pub fn collection_name_in(alias: &str, model_version: &str) -> String {
     let cleaned: String = model_version
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{alias}_{cleaned}")
 }
@@ -446,7 +452,8 @@ mod tests {
 
     #[test]
     fn store_config_parses_both_backends() {
-        let embedded: StoreConfig = toml::from_str("backend = \"embedded\"\ndata_dir = \"d\"").unwrap();
+        let embedded: StoreConfig =
+            toml::from_str("backend = \"embedded\"\ndata_dir = \"d\"").unwrap();
         assert_eq!(
             embedded,
             StoreConfig::Embedded {

@@ -8,12 +8,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use qdrant_client::qdrant::{
-    point_id, Condition, CreateAliasBuilder, CountPointsBuilder,
-    CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
-    DeletePointsBuilder, Distance, FacetCountsBuilder, FieldType, Filter, GetPointsBuilder,
-    PointId, PointStruct, Range, RetrievedPoint, ScoredPoint, ScrollPointsBuilder,
-    SearchPointsBuilder, UpsertPointsBuilder, VectorParamsBuilder, WriteOrdering,
-    WriteOrderingType,
+    point_id, Condition, CountPointsBuilder, CreateAliasBuilder, CreateCollectionBuilder,
+    CreateFieldIndexCollectionBuilder, DeletePointsBuilder, Distance, FacetCountsBuilder,
+    FieldType, Filter, GetPointsBuilder, PointId, PointStruct, Range, RetrievedPoint, ScoredPoint,
+    ScrollPointsBuilder, SearchPointsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
+    WriteOrdering, WriteOrderingType,
 };
 use qdrant_client::{Payload, Qdrant};
 use serde::{Deserialize, Serialize};
@@ -21,8 +20,8 @@ use serde_json::Value;
 
 use super::payload::{self, INDEXED_FIELDS};
 use super::{
-    MediaKind, SightingFilter, SightingId, SightingRecord, StoreError,
-    StoreStatus, StoredSighting, ScoredSighting,
+    MediaKind, ScoredSighting, SightingFilter, SightingId, SightingRecord, StoreError, StoreStatus,
+    StoredSighting,
 };
 
 const BACKEND: &str = "server";
@@ -105,7 +104,9 @@ impl ServerStore {
                 )))
             }
         };
-        if config.shard_number == 0 || config.replication_factor == 0 || config.write_consistency == 0
+        if config.shard_number == 0
+            || config.replication_factor == 0
+            || config.write_consistency == 0
         {
             return Err(StoreError::Config(
                 "shard_number, replication_factor and write_consistency must be at least 1".into(),
@@ -114,7 +115,9 @@ impl ServerStore {
         let api_key = match (&config.api_key, &config.api_key_env) {
             (Some(key), _) => Some(key.clone()),
             (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
-                StoreError::Config(format!("api_key_env = {var:?} but that variable is not set"))
+                StoreError::Config(format!(
+                    "api_key_env = {var:?} but that variable is not set"
+                ))
             })?),
             (None, None) => None,
         };
@@ -129,7 +132,10 @@ impl ServerStore {
             .await
             .map_err(|e| server_error(format!("health check of {}", config.url), e))?;
         if config.namespace.is_empty()
-            || !config.namespace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !config
+                .namespace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(StoreError::Config(format!(
                 "namespace = {:?}: use letters, digits and _",
@@ -145,9 +151,16 @@ impl ServerStore {
             dimension,
             ordering,
         };
-        store.ensure_collection(config, &store.collection, dimension as u64, INDEXED_FIELDS).await?;
         store
-            .ensure_collection(config, &store.media.clone(), 1, &[("last_seen_ms", "integer")])
+            .ensure_collection(config, &store.collection, dimension as u64, INDEXED_FIELDS)
+            .await?;
+        store
+            .ensure_collection(
+                config,
+                &store.media.clone(),
+                1,
+                &[("last_seen_ms", "integer")],
+            )
             .await?;
         if store.alias_target().await?.is_none() {
             store.switch_alias(&store.collection.clone()).await?;
@@ -227,7 +240,11 @@ impl ServerStore {
         let sightings: Vec<PointStruct> = records
             .iter()
             .map(|r| {
-                PointStruct::new(r.id.0, r.vector.clone(), Payload::from(payload::info_to_payload(&r.info)))
+                PointStruct::new(
+                    r.id.0,
+                    r.vector.clone(),
+                    Payload::from(payload::info_to_payload(&r.info)),
+                )
             })
             .collect();
         // Pictures first: a sighting that can be found always has its crop.
@@ -281,7 +298,11 @@ impl ServerStore {
         response.result.into_iter().map(scored_from_point).collect()
     }
 
-    pub async fn get(&self, ids: &[SightingId], with_vectors: bool) -> Result<Vec<StoredSighting>, StoreError> {
+    pub async fn get(
+        &self,
+        ids: &[SightingId],
+        with_vectors: bool,
+    ) -> Result<Vec<StoredSighting>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -303,7 +324,11 @@ impl ServerStore {
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
-    pub async fn media(&self, id: SightingId, kind: MediaKind) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn media(
+        &self,
+        id: SightingId,
+        kind: MediaKind,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let response = self
             .client
             .get_points(
@@ -322,10 +347,12 @@ impl ServerStore {
                 id: id.to_string(),
                 reason: format!("media point has no {}", kind.payload_key()),
             })?;
-        payload::base64_decode(&text).map(Some).ok_or_else(|| StoreError::Payload {
-            id: id.to_string(),
-            reason: format!("{} is not base64", kind.payload_key()),
-        })
+        payload::base64_decode(&text)
+            .map(Some)
+            .ok_or_else(|| StoreError::Payload {
+                id: id.to_string(),
+                reason: format!("{} is not base64", kind.payload_key()),
+            })
     }
 
     pub async fn delete_older_than(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
@@ -340,7 +367,11 @@ impl ServerStore {
         };
         let count = self
             .client
-            .count(CountPointsBuilder::new(&self.alias).filter(expired()).exact(true))
+            .count(
+                CountPointsBuilder::new(&self.alias)
+                    .filter(expired())
+                    .exact(true),
+            )
             .await
             .map_err(|e| server_error("count expired", e))?
             .result
@@ -372,7 +403,11 @@ impl ServerStore {
     pub async fn cameras(&self) -> Result<Vec<(String, usize)>, StoreError> {
         let response = self
             .client
-            .facet(FacetCountsBuilder::new(&self.alias, "camera_id").limit(10_000).exact(true))
+            .facet(
+                FacetCountsBuilder::new(&self.alias, "camera_id")
+                    .limit(10_000)
+                    .exact(true),
+            )
             .await
             .map_err(|e| server_error("facet cameras", e))?;
         Ok(response
@@ -468,7 +503,10 @@ impl ServerStore {
             .unwrap_or(0);
         Ok(StoreStatus {
             backend: BACKEND,
-            collection: self.alias_target().await?.unwrap_or_else(|| self.collection.clone()),
+            collection: self
+                .alias_target()
+                .await?
+                .unwrap_or_else(|| self.collection.clone()),
             points,
             dimension: self.dimension,
         })
@@ -509,7 +547,12 @@ fn num_id(id: PointId) -> Option<u64> {
 }
 
 fn json_payload(payload: HashMap<String, qdrant_client::qdrant::Value>) -> Value {
-    Value::Object(payload.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
+    Value::Object(
+        payload
+            .into_iter()
+            .map(|(k, v)| (k, Value::from(v)))
+            .collect(),
+    )
 }
 
 fn dense(vectors: Option<qdrant_client::qdrant::VectorsOutput>) -> Option<Vec<f32>> {
@@ -524,10 +567,13 @@ fn stored(
     payload: HashMap<String, qdrant_client::qdrant::Value>,
     vectors: Option<qdrant_client::qdrant::VectorsOutput>,
 ) -> Result<StoredSighting, StoreError> {
-    let id = id.and_then(num_id).map(SightingId).ok_or_else(|| StoreError::Payload {
-        id: "?".into(),
-        reason: "point without a numeric id".into(),
-    })?;
+    let id = id
+        .and_then(num_id)
+        .map(SightingId)
+        .ok_or_else(|| StoreError::Payload {
+            id: "?".into(),
+            reason: "point without a numeric id".into(),
+        })?;
     Ok(StoredSighting {
         id,
         info: payload::info_from_payload(id, json_payload(payload))?,
