@@ -678,3 +678,95 @@ fn an_ingest_configuration_starts_its_cameras() {
         Err(IngestError::DuplicateId(_))
     ));
 }
+
+/// Serves `multipart/x-mixed-replace` JPEG (an MJPEG IP camera) on loopback: every
+/// client gets a 320×240 JPEG every 100 ms whose colour changes with the frame number.
+fn start_mjpeg_server() -> (u16, Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_server = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let stop = Arc::clone(&stop_server);
+            std::thread::spawn(move || {
+                let mut request = [0u8; 2048];
+                let _ = stream.read(&mut request);
+                let head = "HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=lookoutframe\r\n\r\n";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for n in 0u32.. {
+                    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        return;
+                    }
+                    let image = image::RgbImage::from_fn(320, 240, |x, y| {
+                        image::Rgb([(n * 40 % 256) as u8, (x % 256) as u8, (y % 256) as u8])
+                    });
+                    let mut jpeg = Vec::new();
+                    if image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
+                        .encode_image(&image)
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let part = format!(
+                        "--lookoutframe\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                        jpeg.len()
+                    );
+                    if stream.write_all(part.as_bytes()).is_err()
+                        || stream.write_all(&jpeg).is_err()
+                        || stream.write_all(b"\r\n").is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+    });
+    (port, stop)
+}
+
+#[test]
+fn an_http_mjpeg_camera_delivers_frames() {
+    let test = "an_http_mjpeg_camera_delivers_frames";
+    if !have_elements(test, &["souphttpsrc", "multipartdemux", "jpegdec"]) {
+        return;
+    }
+    let (port, stop) = start_mjpeg_server();
+    let (tx, rx) = sync_channel(16);
+    let collector = Collector::start(rx);
+    let set = CameraSet::default();
+    set.add(
+        camera(
+            "mjpeg",
+            SourceConfig::HttpMjpeg {
+                url: format!("http://127.0.0.1:{port}/video.mjpg"),
+            },
+        ),
+        tx,
+    )
+    .expect("add MJPEG camera");
+    // 10 parts/s served, 5 analysed per second.
+    assert!(
+        wait_until(Duration::from_secs(30), || collector.count() >= 10),
+        "MJPEG frames: {} ({:?})",
+        collector.count(),
+        status(&set, "mjpeg")
+    );
+    assert_eq!(status(&set, "mjpeg").state, CameraState::Up);
+    let frame = collector.latest().expect("a frame");
+    assert_eq!((frame.width, frame.height), (320, 240));
+    assert_eq!(frame.rgb.len(), 320 * 240 * 3);
+    // Pixel (200, 100): green ≈ x, blue ≈ y, through JPEG.
+    let [_, g, b] = frame.pixel(200, 100).expect("pixel");
+    assert!(
+        (i32::from(g) - 200).abs() < 12 && (i32::from(b) - 100).abs() < 12,
+        "{g} {b}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    set.stop_all();
+}

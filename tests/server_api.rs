@@ -809,3 +809,118 @@ fn web_ui_in_headless_chromium() {
     assert!(summary["results"].as_u64().unwrap_or(0) >= 1);
     assert!(summary["similar"].as_u64().unwrap_or(0) >= 1);
 }
+
+#[test]
+fn reindex_reembeds_kept_crops_into_a_new_collection_and_switches_the_alias() {
+    let test = "reindex_reembeds_kept_crops_into_a_new_collection_and_switches_the_alias";
+    let Some(model) = model_or_skip(test) else {
+        return;
+    };
+    let dir = TempDir::new("reindex");
+    let store_dir = dir.0.join("store");
+    fill_store(&model, &store_dir);
+    // The "new model": the same weights under another version, so the vectors can be
+    // compared with the originals.
+    let new_model = dir.0.join("model-v2.toml");
+    std::fs::write(
+        &new_model,
+        format!(
+            "weights = {:?}\ndictionary = {:?}\nvocabulary = {:?}\n[config]\nversion = \"reindex-test-v2\"\n",
+            model.join("weights.safetensors"),
+            model.join("dictionary.npy"),
+            model.join("vocab.json")
+        ),
+    )
+    .expect("model toml");
+    let config = dir.0.join("lookout.toml");
+    std::fs::write(
+        &config,
+        format!("[model]\npath = {model:?}\ndevice = \"cpu\"\n[store]\nbackend = \"embedded\"\ndata_dir = {store_dir:?}\n"),
+    )
+    .expect("config");
+    let reindex = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lookout"))
+            .args(["reindex", "--config"])
+            .arg(&config)
+            .arg("--model")
+            .arg(&new_model)
+            .args(extra)
+            .output()
+            .expect("run lookout reindex")
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store_config = StoreConfig::Embedded {
+        data_dir: store_dir.clone(),
+    };
+    let version = "lookout-default-mnv2-minilm-synth-v1";
+    let before = rt.block_on(async {
+        let store = Store::open(&store_config, version, 256)
+            .await
+            .expect("open");
+        let (page, _) = store.scroll(store.collection(), None, 5).await.unwrap();
+        let ids = page.iter().map(|s| s.id).collect();
+        store.get(ids, true).await.unwrap()
+    });
+    assert_eq!(before.len(), 5);
+    let output = reindex(&["--batch-size", "16"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("reindexed {} sightings", PEOPLE * 2)),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("re-embedded"),
+        "progress is shown: {stderr}"
+    );
+
+    rt.block_on(async {
+        let old = Store::open(&store_config, version, 256)
+            .await
+            .expect("open");
+        // The alias now names the new collection; both collections exist.
+        let target = old.alias_target().await.unwrap().expect("alias");
+        assert!(target.ends_with("reindex_test_v2"), "{target}");
+        assert_eq!(old.collections().await.unwrap().len(), 2);
+        assert_eq!(old.status().await.unwrap().points, PEOPLE * 2);
+        // Each sighting re-embedded from its kept JPEG crop: the same person, so nearly
+        // the same vector as the one embedded from the raw pixels.
+        let after = old
+            .get(before.iter().map(|s| s.id).collect(), true)
+            .await
+            .unwrap();
+        assert_eq!(after.len(), before.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(a.info.model_version, "reindex-test-v2");
+            assert_eq!(a.info.camera_id, b.info.camera_id);
+            let (va, vb) = (a.vector.as_ref().unwrap(), b.vector.as_ref().unwrap());
+            let cosine: f32 = va.iter().zip(vb).map(|(x, y)| x * y).sum();
+            assert!(
+                cosine > 0.95,
+                "cosine {cosine} between the old and new vector of {}",
+                a.id
+            );
+        }
+        let hits = old
+            .search(
+                after[0].vector.clone().unwrap(),
+                Default::default(),
+                1,
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(hits[0].sighting.id, after[0].id);
+        // The pictures were not copied: the same media serve the new collection.
+        assert!(old
+            .media(hits[0].sighting.id, lookout::store::MediaKind::Crop)
+            .await
+            .unwrap()
+            .is_some());
+    });
+    // Once current, the same model cannot be re-indexed onto itself.
+    let again = reindex(&[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already points"));
+}
