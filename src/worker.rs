@@ -186,10 +186,19 @@ impl IngestWorker {
         let encode_thread = {
             let config = config.clone();
             let stats = stats.clone();
+            let stopping = stopping.clone();
             std::thread::Builder::new()
                 .name("lookout-encode".into())
                 .spawn(move || {
-                    encode_loop(&config, &encoder, &store, &runtime, sighting_rx, &stats)
+                    encode_loop(
+                        &config,
+                        &encoder,
+                        &store,
+                        &runtime,
+                        sighting_rx,
+                        &stats,
+                        &stopping,
+                    )
                 })
                 .map_err(WorkerError::Thread)?
         };
@@ -369,6 +378,7 @@ fn encode_loop(
     runtime: &tokio::runtime::Handle,
     sightings: Receiver<Sighting>,
     stats: &WorkerStats,
+    stopping: &AtomicBool,
 ) {
     if config.torch_threads > 0 {
         tch::set_num_threads(config.torch_threads);
@@ -452,10 +462,20 @@ fn encode_loop(
         let started = Instant::now();
         let count = records.len() as u64;
         let mut delay = Duration::from_millis(200);
+        let mut attempts = 0;
         loop {
+            attempts += 1;
             match runtime.block_on(store.upsert(records.clone())) {
                 Ok(()) => {
                     stats.stored.fetch_add(count, Ordering::Relaxed);
+                    break;
+                }
+                // Running: retry for as long as the store is away (a server restart).
+                // Shutting down: a few more tries, then say what is lost rather than hang.
+                Err(e) if stopping.load(Ordering::SeqCst) && attempts >= 5 => {
+                    tracing::error!(
+                        "store unreachable while stopping: {count} sightings not stored: {e}"
+                    );
                     break;
                 }
                 Err(e) => {
