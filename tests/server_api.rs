@@ -924,3 +924,132 @@ fn reindex_reembeds_kept_crops_into_a_new_collection_and_switches_the_alias() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already points"));
 }
+
+fn write_v2_model(dir: &Path, model: &Path) -> PathBuf {
+    let path = dir.join("model-v2.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "weights = {:?}\ndictionary = {:?}\nvocabulary = {:?}\n[config]\nversion = \"api-v2\"\n",
+            model.join("weights.safetensors"),
+            model.join("dictionary.npy"),
+            model.join("vocab.json")
+        ),
+    )
+    .expect("model toml");
+    path
+}
+
+#[test]
+fn admin_reindexes_through_the_api_and_a_model_mismatch_is_refused() {
+    let test = "admin_reindexes_through_the_api_and_a_model_mismatch_is_refused";
+    let Some(model) = model_or_skip(test) else {
+        return;
+    };
+    let dir = TempDir::new("admin-reindex");
+    let people = fill_store(&model, &dir.0.join("store"));
+    let v2 = write_v2_model(&dir.0, &model);
+    let daemon = start_daemon(&dir.0, &model);
+    let addr = daemon.address.as_str();
+    let body = json!({"model": v2.display().to_string(), "batch_size": 32});
+
+    assert_error(
+        &post(addr, "/api/reindex", Some(VIEWER_KEY), &body),
+        403,
+        "admin",
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/reindex",
+            Some(ADMIN_KEY),
+            &json!({"model": "/no/such/model"}),
+        ),
+        409,
+        "/no/such/model",
+    );
+    let started = post(addr, "/api/reindex", Some(ADMIN_KEY), &body);
+    assert_eq!(
+        started.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&started.body)
+    );
+    let target = started.json()["target"]
+        .as_str()
+        .expect("target")
+        .to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        let status = request(addr, "GET", "/api/reindex", Some(ADMIN_KEY), None).json();
+        if status["state"] != "running" {
+            break status;
+        }
+        // Searches keep working from the current collection while it runs.
+        assert_eq!(
+            post(
+                addr,
+                "/api/search",
+                Some(VIEWER_KEY),
+                &json!({"text": people[1].caption})
+            )
+            .status,
+            200
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reindex did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(status["state"], "done", "{status}");
+    assert_eq!(status["reembedded"], (PEOPLE * 2) as u64);
+
+    let aliases = request(addr, "GET", "/api/alias", Some(ADMIN_KEY), None).json();
+    assert!(aliases["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == target.as_str()));
+    assert_ne!(
+        aliases["served"],
+        target.as_str(),
+        "the alias is not switched by a reindex"
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/alias",
+            Some(ADMIN_KEY),
+            &json!({"collection": "nope"}),
+        ),
+        404,
+        "nope",
+    );
+    // Switching the alias to the new model's collection: this daemon still holds the old
+    // text model, so it refuses to search another model's vectors instead of answering
+    // nonsense, and its health says why.
+    assert_eq!(
+        post(
+            addr,
+            "/api/alias",
+            Some(ADMIN_KEY),
+            &json!({"collection": target})
+        )
+        .status,
+        200
+    );
+    assert_error(
+        &post(
+            addr,
+            "/api/search",
+            Some(VIEWER_KEY),
+            &json!({"text": people[1].caption}),
+        ),
+        503,
+        "restart the daemon",
+    );
+    let health = request(addr, "GET", "/api/health", None, None);
+    assert_eq!(health.status, 503);
+    assert_eq!(health.json()["status"], "model_mismatch");
+}

@@ -70,6 +70,7 @@ pub fn build_state(
         cameras,
         max_body_bytes: config.server.max_body_bytes,
         started: std::time::Instant::now(),
+        jobs: server::jobs::Jobs::new(config.device()?),
     }))
 }
 

@@ -58,6 +58,10 @@ pub enum SearchError {
     Store(#[from] StoreError),
     #[error("text encoder: {0}")]
     Encoder(String),
+    /// The alias serves a collection embedded by another model than this daemon's text
+    /// encoder: its query vectors would be compared with vectors of another space.
+    #[error("this daemon's model writes and reads collection {own}, but the alias serves {served}: restart the daemon with the model of {served} (or switch the alias back)")]
+    ModelMismatch { own: String, served: String },
 }
 
 /// Milliseconds spent in each stage.
@@ -98,7 +102,12 @@ pub struct SearchEngine {
     encoder: Arc<QueryEncoder>,
     store: Store,
     config: SearchConfig,
+    /// The alias target, looked up at most every [`ALIAS_TTL`] (a server round trip).
+    served: std::sync::Mutex<Option<(Instant, Option<String>)>>,
 }
+
+/// How long a looked-up alias target is trusted.
+const ALIAS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
@@ -110,6 +119,39 @@ impl SearchEngine {
             encoder,
             store,
             config,
+            served: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The collection the alias serves (cached for a few seconds).
+    pub async fn served_collection(&self) -> Result<Option<String>, SearchError> {
+        if let Ok(cache) = self.served.lock() {
+            if let Some((at, target)) = cache.as_ref() {
+                if at.elapsed() < ALIAS_TTL {
+                    return Ok(target.clone());
+                }
+            }
+        }
+        let target = self.store.alias_target().await?;
+        if let Ok(mut cache) = self.served.lock() {
+            *cache = Some((Instant::now(), target.clone()));
+        }
+        Ok(target)
+    }
+
+    /// Drops the cached alias target (after this process switched the alias).
+    pub fn forget_served_collection(&self) {
+        if let Ok(mut cache) = self.served.lock() {
+            *cache = None;
+        }
+    }
+
+    /// Errors when the served collection was embedded by another model.
+    pub async fn check_model(&self) -> Result<(), SearchError> {
+        let own = self.store.collection();
+        match self.served_collection().await? {
+            Some(served) if served != own => Err(SearchError::ModelMismatch { own, served }),
+            _ => Ok(()),
         }
     }
 
@@ -194,6 +236,7 @@ impl SearchEngine {
         options: &SearchOptions,
         limit: usize,
     ) -> Result<SearchResponse, SearchError> {
+        self.check_model().await?;
         let search_started = Instant::now();
         let wanted = if options.rerank {
             self.config.candidates.max(limit)

@@ -58,6 +58,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/cameras", get(cameras).post(add_camera))
         .route("/api/cameras/{id}", delete(remove_camera))
         .route("/api/retention", post(run_retention))
+        .route("/api/reindex", get(reindex_status).post(start_reindex))
+        .route("/api/alias", get(alias).post(switch_alias))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -125,6 +127,10 @@ impl From<SearchError> for ApiError {
             SearchError::BadQuery(message) => ApiError::bad_request(message),
             SearchError::NotFound(id) => ApiError::not_found(format!("no sighting with id {id}")),
             SearchError::Store(e) => e.into(),
+            SearchError::ModelMismatch { .. } => {
+                tracing::error!("{err}");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+            }
             SearchError::Encoder(message) => {
                 tracing::warn!("encoder error: {message}");
                 ApiError::new(
@@ -208,6 +214,13 @@ fn parse_body<T: serde::de::DeserializeOwned>(
 
 async fn health(State(state): State<Arc<AppState>>) -> Response {
     let model_version = state.engine.encoder().model_version().to_string();
+    if let Err(e @ SearchError::ModelMismatch { .. }) = state.engine.check_model().await {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "model_mismatch", "model_version": model_version, "error": e.to_string()})),
+        )
+            .into_response();
+    }
     match state.engine.store().status().await {
         Ok(store) => Json(json!({
             "status": "ok",
@@ -573,4 +586,98 @@ async fn run_retention(
     let deleted = state.engine.store().delete_older_than(cutoff).await?;
     tracing::info!(by = principal.name, deleted, "retention run");
     Ok(Json(json!({"deleted": deleted, "cutoff_ms": cutoff})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReindexBody {
+    /// The new model bundle, a path on the daemon's machine.
+    model: String,
+    batch_size: Option<usize>,
+}
+
+async fn start_reindex(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = authenticate(&state, &headers, None)?;
+    require_admin(&principal)?;
+    let body: ReindexBody = parse_body(body)?;
+    let batch_size = body.batch_size.unwrap_or(32);
+    if !(1..=1024).contains(&batch_size) {
+        return Err(ApiError::bad_request(
+            "batch_size must be between 1 and 1024",
+        ));
+    }
+    let source =
+        state.engine.served_collection().await?.ok_or_else(|| {
+            ApiError::new(StatusCode::CONFLICT, "the store serves no collection yet")
+        })?;
+    let status = state
+        .jobs
+        .start_reindex(
+            state.engine.store(),
+            std::path::PathBuf::from(&body.model),
+            source,
+            batch_size,
+        )
+        .await
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, e))?;
+    tracing::info!(by = principal.name, model = body.model, "reindex started");
+    Ok((StatusCode::ACCEPTED, Json(json!(status))))
+}
+
+async fn reindex_status(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let principal = authenticate(&state, &headers, None)?;
+    require_admin(&principal)?;
+    Ok(Json(json!(state.jobs.reindex_status())))
+}
+
+async fn alias(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let principal = authenticate(&state, &headers, None)?;
+    require_admin(&principal)?;
+    let store = state.engine.store();
+    Ok(Json(json!({
+        "served": store.alias_target().await?,
+        "this_daemon": store.collection(),
+        "collections": store.collections().await?,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AliasBody {
+    collection: String,
+}
+
+async fn switch_alias(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let principal = authenticate(&state, &headers, None)?;
+    require_admin(&principal)?;
+    let body: AliasBody = parse_body(body)?;
+    let store = state.engine.store();
+    if !store.collections().await?.contains(&body.collection) {
+        return Err(ApiError::not_found(format!(
+            "no sightings collection {:?}",
+            body.collection
+        )));
+    }
+    store.switch_alias(&body.collection).await?;
+    state.engine.forget_served_collection();
+    tracing::warn!(
+        by = principal.name,
+        collection = body.collection,
+        "alias switched"
+    );
+    Ok(Json(json!({"served": body.collection})))
 }

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod jobs;
 pub mod metrics;
 
 use std::net::SocketAddr;
@@ -103,6 +104,8 @@ pub struct AppState {
     pub cameras: Option<Arc<dyn CameraControl>>,
     pub max_body_bytes: usize,
     pub started: std::time::Instant,
+    /// Admin background jobs (reindex).
+    pub jobs: jobs::Jobs,
 }
 
 #[derive(Debug, thiserror::Error)]

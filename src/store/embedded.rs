@@ -36,8 +36,10 @@ pub struct EmbeddedStore {
     /// The collection of the running model version: writes go here.
     collection: String,
     dimension: usize,
-    shards: RwLock<HashMap<String, Arc<EdgeShard>>>,
-    write_lock: Mutex<()>,
+    /// Open shards, shared by the handles of every model version (a shard's WAL can be
+    /// open once per process).
+    shards: Arc<RwLock<HashMap<String, Arc<EdgeShard>>>>,
+    write_lock: Arc<Mutex<()>>,
 }
 
 impl EmbeddedStore {
@@ -62,8 +64,8 @@ impl EmbeddedStore {
             data_dir: data_dir.to_path_buf(),
             collection: collection_name(model_version),
             dimension,
-            shards: RwLock::new(HashMap::new()),
-            write_lock: Mutex::new(()),
+            shards: Arc::new(RwLock::new(HashMap::new())),
+            write_lock: Arc::new(Mutex::new(())),
         };
         store.open_shard(&store.collection, Some(dimension))?;
         store.open_shard(MEDIA_COLLECTION, Some(1))?;
@@ -75,6 +77,24 @@ impl EmbeddedStore {
 
     pub fn collection(&self) -> String {
         self.collection.clone()
+    }
+
+    /// A handle on the same data directory and open shards whose writes go to the
+    /// collection of another model version (created if missing; the alias is left).
+    pub fn for_model_version(
+        &self,
+        model_version: &str,
+        dimension: usize,
+    ) -> Result<Self, StoreError> {
+        let store = EmbeddedStore {
+            data_dir: self.data_dir.clone(),
+            collection: collection_name(model_version),
+            dimension,
+            shards: self.shards.clone(),
+            write_lock: self.write_lock.clone(),
+        };
+        store.open_shard(&store.collection, Some(dimension))?;
+        Ok(store)
     }
 
     fn shard_dir(&self, name: &str) -> PathBuf {

@@ -258,7 +258,27 @@ impl Store {
         }
     }
 
-    /// The collection that writes and searches go to.
+    /// A handle on the same store writing to another model version's collection (for
+    /// reindexing inside a running daemon; the alias is left as it is).
+    pub async fn for_model_version(
+        &self,
+        model_version: &str,
+        dimension: usize,
+    ) -> Result<Store, StoreError> {
+        match self {
+            Store::Embedded(s) => {
+                let s = s.clone();
+                let version = model_version.to_string();
+                let other = blocking(move || s.for_model_version(&version, dimension)).await?;
+                Ok(Store::Embedded(std::sync::Arc::new(other)))
+            }
+            Store::Server(s) => Ok(Store::Server(std::sync::Arc::new(
+                s.for_model_version(model_version, dimension).await?,
+            ))),
+        }
+    }
+
+    /// The collection that writes go to (this model version's).
     pub fn collection(&self) -> String {
         match self {
             Store::Embedded(s) => s.collection(),

@@ -79,6 +79,7 @@ fn server_error(context: impl Into<String>, err: impl std::fmt::Display) -> Stor
 
 pub struct ServerStore {
     client: Qdrant,
+    config: ServerConfig,
     /// The alias the daemons search (`<namespace>_sightings`).
     alias: String,
     /// The pictures (`<namespace>_media`).
@@ -145,6 +146,7 @@ impl ServerStore {
         let alias = format!("{}_sightings", config.namespace);
         let store = ServerStore {
             client,
+            config: config.clone(),
             collection: super::collection_name_in(&alias, model_version),
             media: format!("{}_media", config.namespace),
             alias,
@@ -212,6 +214,33 @@ impl ServerStore {
 
     pub fn collection(&self) -> String {
         self.collection.clone()
+    }
+
+    /// A handle on the same server whose writes go to another model version's
+    /// collection (created if missing; the alias is left).
+    pub async fn for_model_version(
+        &self,
+        model_version: &str,
+        dimension: usize,
+    ) -> Result<Self, StoreError> {
+        let store = ServerStore {
+            client: self.client.clone(),
+            config: self.config.clone(),
+            alias: self.alias.clone(),
+            media: self.media.clone(),
+            collection: super::collection_name_in(&self.alias, model_version),
+            dimension,
+            ordering: self.ordering,
+        };
+        store
+            .ensure_collection(
+                &self.config,
+                &store.collection.clone(),
+                dimension as u64,
+                INDEXED_FIELDS,
+            )
+            .await?;
+        Ok(store)
     }
 
     fn ordering(&self) -> WriteOrdering {
