@@ -640,6 +640,8 @@ async fn daemon_throughput(
         cameras: None,
         max_body_bytes: server_defaults.max_body_bytes,
         started: Instant::now(),
+        // No admin jobs run here; the CPU default is what `lookout serve` has without a GPU.
+        jobs: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
