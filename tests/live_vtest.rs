@@ -5,6 +5,9 @@
 //! resumes by itself, while a corrupt file and an unreachable URL end as `down` with a
 //! clear error and do not disturb it. Skips with a message when the clip, the detector
 //! or the default model is missing (`make models`, `apt-get install opencv-doc`).
+mod common;
+
+use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,21 +50,6 @@ fn parts_or_skip(test: &str) -> Option<Parts> {
         return None;
     }
     Some(parts)
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("lookout-live-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn camera(toml_text: &str) -> CameraConfig {

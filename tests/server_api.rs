@@ -4,6 +4,9 @@
 //! similar", roles and camera limits, the audit log, metrics, bad requests; and the web
 //! UI driven in headless Chromium. Skips (with a message) when the default model is not
 //! prepared (`make models`).
+mod common;
+
+use common::TempDir;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -42,21 +45,6 @@ fn model_or_skip(test: &str) -> Option<PathBuf> {
             dir.display()
         );
         None
-    }
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("lookout-api-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -3,6 +3,9 @@
 //! `QDRANT_URL=http://127.0.0.1:6334`; skipped with a message otherwise). Upsert and
 //! search, filters inside the search, media, retention, the alias switch, and (embedded)
 //! a reopen after the writing process was killed with SIGKILL.
+mod common;
+
+use common::TempDir;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -70,29 +73,6 @@ struct Backend {
     config: StoreConfig,
     /// Kept so the embedded data directory lives as long as the test.
     _dir: Option<TempDir>,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "lookout-store-{tag}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn backends(tag: &str) -> Vec<Backend> {

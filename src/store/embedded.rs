@@ -79,6 +79,10 @@ impl EmbeddedStore {
         self.collection.clone()
     }
 
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
     /// A handle on the same data directory and open shards whose writes go to the
     /// collection of another model version (created if missing; the alias is left).
     pub fn for_model_version(
@@ -200,15 +204,6 @@ impl EmbeddedStore {
     }
 
     pub fn upsert(&self, records: &[SightingRecord]) -> Result<(), StoreError> {
-        for record in records {
-            if record.vector.len() != self.dimension {
-                return Err(StoreError::Dimension {
-                    collection: self.collection.clone(),
-                    expected: self.dimension,
-                    found: record.vector.len(),
-                });
-            }
-        }
         let sightings = self.shard(&self.collection)?;
         let media = self.shard(MEDIA_COLLECTION)?;
         let media_points = records
@@ -254,13 +249,6 @@ impl EmbeddedStore {
         limit: usize,
         with_vectors: bool,
     ) -> Result<Vec<ScoredSighting>, StoreError> {
-        if vector.len() != self.dimension {
-            return Err(StoreError::Dimension {
-                collection: self.collection.clone(),
-                expected: self.dimension,
-                found: vector.len(),
-            });
-        }
         let shard = self.shard(&self.current_collection())?;
         let request = SearchRequest {
             query: QueryEnum::Nearest(NamedQuery {

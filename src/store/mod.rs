@@ -286,11 +286,31 @@ impl Store {
         }
     }
 
+    /// A vector of the wrong size is refused before anything is written.
+    fn check_dimension(&self, found: usize) -> Result<(), StoreError> {
+        let expected = match self {
+            Store::Embedded(s) => s.dimension(),
+            Store::Server(s) => s.dimension(),
+        };
+        if found == expected {
+            Ok(())
+        } else {
+            Err(StoreError::Dimension {
+                collection: self.collection(),
+                expected,
+                found,
+            })
+        }
+    }
+
     /// Stores the sightings, pictures first, and returns once they are durable (the
     /// embedded back-end has flushed its WAL; the server acknowledged with `wait`).
     pub async fn upsert(&self, records: Vec<SightingRecord>) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
+        }
+        for record in &records {
+            self.check_dimension(record.vector.len())?;
         }
         match self {
             Store::Embedded(s) => {
@@ -309,6 +329,7 @@ impl Store {
         limit: usize,
         with_vectors: bool,
     ) -> Result<Vec<ScoredSighting>, StoreError> {
+        self.check_dimension(vector.len())?;
         match self {
             Store::Embedded(s) => {
                 let s = s.clone();

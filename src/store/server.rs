@@ -216,6 +216,10 @@ impl ServerStore {
         self.collection.clone()
     }
 
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
     /// A handle on the same server whose writes go to another model version's
     /// collection (created if missing; the alias is left).
     pub async fn for_model_version(
@@ -250,15 +254,6 @@ impl ServerStore {
     }
 
     pub async fn upsert(&self, records: &[SightingRecord]) -> Result<(), StoreError> {
-        for record in records {
-            if record.vector.len() != self.dimension {
-                return Err(StoreError::Dimension {
-                    collection: self.collection.clone(),
-                    expected: self.dimension,
-                    found: record.vector.len(),
-                });
-            }
-        }
         let media: Vec<PointStruct> = records
             .iter()
             .map(|r| {
@@ -303,13 +298,6 @@ impl ServerStore {
         limit: usize,
         with_vectors: bool,
     ) -> Result<Vec<ScoredSighting>, StoreError> {
-        if vector.len() != self.dimension {
-            return Err(StoreError::Dimension {
-                collection: self.collection.clone(),
-                expected: self.dimension,
-                found: vector.len(),
-            });
-        }
         let mut request = SearchPointsBuilder::new(&self.alias, vector.to_vec(), limit as u64)
             .with_payload(true)
             .with_vectors(with_vectors);
