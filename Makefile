@@ -102,8 +102,12 @@ ablation: $(SYNTH)/dictionary.npy | models
 	$(LOOKOUT) train --config $(DEFAULT_MODEL)/ablation_simple.toml
 	$(LOOKOUT) eval --model runs/ablation-simple/best --annotations $(SYNTH)/annotations/test.json --images $(SYNTH)/imgs --i2t
 
-bench: deps
+# Encoders and re-ranking; query latency at 10k/100k/1M sightings and daemon QPS;
+# the live pipeline on vtest.avi (frames/s, stage shares, cameras carried in real time).
+bench: deps models
 	cargo bench --bench model_bench
+	cargo bench --bench search_bench
+	cargo bench --bench pipeline_bench
 
 lint: deps
 	cargo fmt --check
