@@ -129,7 +129,17 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let _test_cameras = start_test_cameras(&config)?;
     let rt = runtime()?;
     let worker = rt.block_on(async {
-        let (_, store) = open_encoder_and_store(&config).await?;
+        // A worker needs no text encoder: the model's version and size name the collection.
+        let model = TextReid::load_path(&config.model.path, config.device()?)
+            .with_context(|| format!("loading model {}", config.model.path.display()))?;
+        let store = Store::open(
+            &config.store,
+            &model.config.version,
+            model.config.embedding_dim,
+        )
+        .await
+        .context("opening the sighting store")?;
+        drop(model);
         let worker = start_worker(&config, store)?;
         println!("lookout: ingesting {} cameras", config.cameras.len());
         let reporter = worker.clone();
