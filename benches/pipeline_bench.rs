@@ -17,6 +17,9 @@
 //! fps, then runs 10 fps with the default and the best settings. Stage times come from
 //! `WorkerStats`; the stages run on different threads and overlap, so decoding is measured
 //! on its own: the camera alone, its frames drained and thrown away.
+mod common;
+use common::machine_state;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -106,28 +109,6 @@ fn device_name(device: Device) -> String {
 fn parse_device(name: &str) -> anyhow::Result<Device> {
     let choice: lookout::device::DeviceChoice = name.parse()?;
     Ok(choice.resolve()?)
-}
-
-/// What the machine was doing: 1-minute load and how many compilers were running (the
-/// other engineer's builds share these cores).
-fn machine_state() -> String {
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into());
-    let compilers = std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| {
-                    std::fs::read_to_string(e.path().join("comm"))
-                        .map(|c| matches!(c.trim(), "rustc" | "cc1" | "cc1plus" | "ld"))
-                        .unwrap_or(false)
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    format!("load {load}, {compilers} compilers")
 }
 
 // ---------------------------------------------------------------------------------------

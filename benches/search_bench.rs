@@ -17,6 +17,9 @@
 //!
 //! Flags (after `--`): `--sizes 10000,100000,1000000`, `--queries 200`,
 //! `--qps-seconds 10`, `--optimize-budget-s 600`.
+mod common;
+use common::machine_state;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -295,28 +298,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn sorted(mut values: Vec<f64>) -> Vec<f64> {
     values.sort_by(|a, b| a.total_cmp(b));
     values
-}
-
-/// What the machine was doing: 1-minute load and whether a compiler was running (the
-/// other engineer's builds share these two cores).
-fn machine_state() -> String {
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into());
-    let compilers = std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| {
-                    std::fs::read_to_string(e.path().join("comm"))
-                        .map(|c| matches!(c.trim(), "rustc" | "cc1" | "cc1plus" | "ld"))
-                        .unwrap_or(false)
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    format!("load {load}, {compilers} compiler processes")
 }
 
 struct FillReport {

@@ -23,6 +23,29 @@ pub struct VideoFrame {
 }
 
 impl VideoFrame {
+    /// A frame whose pixel (x, y) is `pixel(x, y)` (synthetic frames, tests).
+    pub fn from_fn(
+        camera_id: &str,
+        width: u32,
+        height: u32,
+        pixel: impl Fn(u32, u32) -> [u8; 3],
+    ) -> Self {
+        let mut rgb = Vec::with_capacity(width as usize * height as usize * 3);
+        for y in 0..height {
+            for x in 0..width {
+                rgb.extend_from_slice(&pixel(x, y));
+            }
+        }
+        VideoFrame {
+            camera_id: Arc::from(camera_id),
+            sequence: 0,
+            timestamp_ms: 0,
+            width,
+            height,
+            rgb: Arc::new(rgb),
+        }
+    }
+
     /// The RGB bytes of pixel (x, y); `None` outside the frame.
     pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 3]> {
         if x >= self.width || y >= self.height {

@@ -13,14 +13,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 manifest="$here/manifest.toml"
 python="${PYTHON:-python3}"
 
-# value of `key = "..."` in [section] of the manifest
-manifest_get() {
-    awk -v section="[$1]" -v key="$2" '
-        /^\[/ { in_section = ($0 == section) }
-        in_section && $1 == key && $2 == "=" { v = $3; gsub(/"/, "", v); print v; exit }
-    ' "$manifest"
-}
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+# shellcheck source=../manifest.sh
+source "$here/../manifest.sh"
 
 package="$(manifest_get source package)"
 version="$(manifest_get source version)"

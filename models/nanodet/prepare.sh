@@ -16,14 +16,8 @@ root="$(cd "$here/../.." && pwd)"
 manifest="$here/manifest.toml"
 npm="${NPM:-npm}"
 
-# value of `key = "..."` in [section] of the manifest
-manifest_get() {
-    awk -v section="[$1]" -v key="$2" '
-        /^\[/ { in_section = ($0 == section) }
-        in_section && $1 == key && $2 == "=" { v = $3; gsub(/"/, "", v); print v; exit }
-    ' "$manifest"
-}
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+# shellcheck source=../manifest.sh
+source "$here/../manifest.sh"
 check_sha() { # file expected what
     local got
     got="$(sha256_of "$1")"

@@ -126,19 +126,9 @@ mod tests {
     use std::sync::Arc;
 
     fn frame(width: u32, height: u32, fill: impl Fn(u32, u32) -> [u8; 3]) -> VideoFrame {
-        let mut rgb = Vec::with_capacity((width * height * 3) as usize);
-        for y in 0..height {
-            for x in 0..width {
-                rgb.extend_from_slice(&fill(x, y));
-            }
-        }
         VideoFrame {
-            camera_id: Arc::from("test"),
             sequence: 1,
-            timestamp_ms: 0,
-            width,
-            height,
-            rgb: Arc::new(rgb),
+            ..VideoFrame::from_fn("test", width, height, fill)
         }
     }
 

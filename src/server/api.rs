@@ -376,6 +376,23 @@ fn audit(
         })
 }
 
+/// Counts the search, writes its audit record, then shapes the answer: no answer
+/// leaves without its audit record.
+fn answer(
+    state: &AppState,
+    principal: &Principal,
+    kind: &str,
+    query: &str,
+    options: &SearchOptions,
+    response: &SearchResponse,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .metrics
+        .record_search(kind == "similar", &response.timings);
+    audit(state, principal, kind, query, options, response)?;
+    Ok(Json(response_json(query, response)))
+}
+
 async fn search(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -392,9 +409,7 @@ async fn search(
         .ok_or_else(|| ApiError::bad_request("the body needs a `text` field"))?;
     let options = options(&state, &principal, &body)?;
     let response = state.engine.search_text(&text, &options).await?;
-    state.metrics.record_search(false, &response.timings);
-    audit(&state, &principal, "text", &text, &options, &response)?;
-    Ok(Json(response_json(&text, &response)))
+    answer(&state, &principal, "text", &text, &options, &response)
 }
 
 async fn similar(
@@ -416,9 +431,7 @@ async fn similar(
     visible_sighting(&state, &principal, id).await?;
     let options = options(&state, &principal, &body)?;
     let response = state.engine.search_similar(id, &options).await?;
-    state.metrics.record_search(true, &response.timings);
-    audit(&state, &principal, "similar", &raw_id, &options, &response)?;
-    Ok(Json(response_json(&raw_id, &response)))
+    answer(&state, &principal, "similar", &raw_id, &options, &response)
 }
 
 fn parse_id(text: &str) -> Result<SightingId, ApiError> {

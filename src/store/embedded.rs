@@ -26,6 +26,14 @@ use super::{
 };
 
 const BACKEND: &str = "embedded";
+const ALIAS_FILE: &str = "aliases.json";
+
+/// The alias target recorded in `path`, if any.
+fn read_alias_file(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let aliases: HashMap<String, String> = serde_json::from_str(&text).ok()?;
+    aliases.get(SIGHTINGS_ALIAS).cloned()
+}
 
 fn edge_error(context: impl Into<String>, err: impl std::fmt::Display) -> StoreError {
     StoreError::backend(BACKEND, context, err)
@@ -40,6 +48,9 @@ pub struct EmbeddedStore {
     /// open once per process).
     shards: Arc<RwLock<HashMap<String, Arc<EdgeShard>>>>,
     write_lock: Arc<Mutex<()>>,
+    /// The alias target, read from `aliases.json` once at open: the shards' WAL locks let
+    /// only this process use the data directory, so the file changes only through us.
+    alias: Arc<RwLock<Option<String>>>,
 }
 
 impl EmbeddedStore {
@@ -66,6 +77,7 @@ impl EmbeddedStore {
             dimension,
             shards: Arc::new(RwLock::new(HashMap::new())),
             write_lock: Arc::new(Mutex::new(())),
+            alias: Arc::new(RwLock::new(read_alias_file(&data_dir.join(ALIAS_FILE)))),
         };
         store.open_shard(&store.collection, Some(dimension))?;
         store.open_shard(MEDIA_COLLECTION, Some(1))?;
@@ -96,6 +108,7 @@ impl EmbeddedStore {
             dimension,
             shards: self.shards.clone(),
             write_lock: self.write_lock.clone(),
+            alias: self.alias.clone(),
         };
         store.open_shard(&store.collection, Some(dimension))?;
         Ok(store)
@@ -411,13 +424,11 @@ impl EmbeddedStore {
     }
 
     fn alias_file(&self) -> PathBuf {
-        self.data_dir.join("aliases.json")
+        self.data_dir.join(ALIAS_FILE)
     }
 
     pub fn alias_target(&self) -> Option<String> {
-        let text = std::fs::read_to_string(self.alias_file()).ok()?;
-        let aliases: HashMap<String, String> = serde_json::from_str(&text).ok()?;
-        aliases.get(SIGHTINGS_ALIAS).cloned()
+        self.alias.read().ok().and_then(|a| a.clone())
     }
 
     pub fn switch_alias(&self, collection: &str) -> Result<(), StoreError> {
@@ -432,6 +443,10 @@ impl EmbeddedStore {
             .map_err(|e| edge_error(format!("write {}", tmp.display()), e))?;
         std::fs::rename(&tmp, self.alias_file())
             .map_err(|e| edge_error("replace aliases.json", e))?;
+        *self
+            .alias
+            .write()
+            .map_err(|_| edge_error("alias", "lock poisoned"))? = Some(collection.to_string());
         Ok(())
     }
 

@@ -129,24 +129,13 @@ mod tests {
 
     fn two_tone_frame(width: u32, height: u32) -> VideoFrame {
         // Left half red, right half blue.
-        let mut rgb = Vec::with_capacity((width * height * 3) as usize);
-        for _ in 0..height {
-            for x in 0..width {
-                rgb.extend_from_slice(if x < width / 2 {
-                    &[200, 0, 0]
-                } else {
-                    &[0, 0, 200]
-                });
+        VideoFrame::from_fn("cam", width, height, |x, _| {
+            if x < width / 2 {
+                [200, 0, 0]
+            } else {
+                [0, 0, 200]
             }
-        }
-        VideoFrame {
-            camera_id: Arc::from("cam"),
-            sequence: 0,
-            timestamp_ms: 0,
-            width,
-            height,
-            rgb: Arc::new(rgb),
-        }
+        })
     }
 
     #[test]

@@ -116,20 +116,7 @@ mod tests {
     use std::sync::Arc;
 
     fn frame_from(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> VideoFrame {
-        let mut rgb = Vec::with_capacity((width * height * 3) as usize);
-        for y in 0..height {
-            for x in 0..width {
-                rgb.extend_from_slice(&pixel(x, y));
-            }
-        }
-        VideoFrame {
-            camera_id: Arc::from("test"),
-            sequence: 0,
-            timestamp_ms: 0,
-            width,
-            height,
-            rgb: Arc::new(rgb),
-        }
+        VideoFrame::from_fn("test", width, height, pixel)
     }
 
     #[test]
